@@ -1,0 +1,34 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "imagectl",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "imagectl", targets: ["imagectl"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        // Parallel layer compression: libdeflate and libzstd compress independent chunks on every core.
+        .systemLibrary(name: "CCompress", pkgConfig: "libzstd", providers: [.apt(["libdeflate-dev", "libzstd-dev"])]),
+        .target(name: "OCI", dependencies: ["CCrypto"]),
+        .target(name: "Layers", dependencies: ["OCI", "CArchive", "CCompress"]),
+        .target(name: "Store", dependencies: ["OCI"]),
+        .target(name: "Build", dependencies: ["OCI", "Layers", "Store"]),
+        .target(name: "Export", dependencies: ["OCI", "Store", "CArchive"]),
+        .executableTarget(name: "imagectl", dependencies: [
+            "OCI", "Layers", "Store", "Build", "Export",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "OCITests", dependencies: ["OCI"]),
+        .testTarget(name: "LayersTests", dependencies: ["Layers", "OCI"]),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "OCI"]),
+        .testTarget(name: "BuildTests", dependencies: ["Build", "Store", "OCI", "Layers"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

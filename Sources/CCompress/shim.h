@@ -1,0 +1,2 @@
+#include <libdeflate.h>
+#include <zstd.h>

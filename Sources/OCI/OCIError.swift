@@ -1,0 +1,23 @@
+/// Errors of the image model; each message names what was wrong and how to fix it.
+public enum OCIError: Error, CustomStringConvertible, Equatable {
+    case invalidDigest(String)
+    case invalidPlatform(String, String)
+    case invalidReference(String, String)
+    case io(String, String)
+    case invalidLayout(String, String)
+
+    public var description: String {
+        switch self {
+        case .invalidDigest(let s):
+            return "invalid digest \"\(s)\": expected sha256: followed by 64 lowercase hex digits"
+        case .invalidPlatform(let s, let why):
+            return "invalid platform \"\(s)\": \(why) (expected os/arch[/variant], e.g. linux/amd64 or linux/arm64)"
+        case .invalidReference(let s, let why):
+            return "invalid image reference \"\(s)\": \(why)"
+        case .io(let path, let why):
+            return "\(path): \(why)"
+        case .invalidLayout(let path, let why):
+            return "\(path): not a usable OCI image layout: \(why)"
+        }
+    }
+}
