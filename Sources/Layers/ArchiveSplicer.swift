@@ -1,0 +1,101 @@
+import CArchive
+import Foundation
+
+/// Copies the entries of a local tar archive (plain, gzip, bzip2, xz or zstd) into a layer under a
+/// directory, as ADD unpacks it. Paths are cleaned and kept inside that directory; an entry that
+/// would land outside it, a hard link that points outside, and device files are refused.
+public struct ArchiveSplicer {
+    let archivePath: String
+    let under: String
+    let epoch: Int
+    let uid: (Int, Int)?
+
+    /// Whether a file is a tar archive libarchive can read, which is how ADD decides to unpack it.
+    public static func isArchive(_ path: String) -> Bool {
+        guard let a = openReader(path) else { return false }
+        defer { archive_read_free(a) }
+        var entry: OpaquePointer?
+        return archive_read_next_header(a, &entry) == ARCHIVE_OK
+    }
+
+    private static func openReader(_ path: String) -> OpaquePointer? {
+        let a = archive_read_new()
+        archive_read_support_filter_all(a)
+        archive_read_support_format_tar(a)
+        archive_read_support_format_gnutar(a)
+        guard archive_read_open_filename(a, path, 1 << 16) == ARCHIVE_OK else {
+            archive_read_free(a)
+            return nil
+        }
+        return a
+    }
+
+    /// Resolves `.` and `..` lexically; nil when the path climbs above its root.
+    static func clean(_ path: String) -> String? {
+        var parts: [Substring] = []
+        for p in path.split(separator: "/") {
+            if p == "." { continue }
+            if p == ".." {
+                if parts.isEmpty { return nil }
+                parts.removeLast()
+                continue
+            }
+            parts.append(p)
+        }
+        return parts.joined(separator: "/")
+    }
+
+    func rebased(_ p: String) -> String { under.isEmpty ? p : (p.isEmpty ? under : under + "/" + p) }
+
+    func splice(into tar: TarStream) throws {
+        guard let a = ArchiveSplicer.openReader(archivePath) else { throw LayerError.archive(archivePath, "cannot be read as an archive") }
+        defer { archive_read_free(a) }
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        var entry: OpaquePointer?
+        while true {
+            let rc = archive_read_next_header(a, &entry)
+            if rc == ARCHIVE_EOF { break }
+            guard rc == ARCHIVE_OK || rc == ARCHIVE_WARN, let entry else {
+                throw LayerError.archive(archivePath, archive_error_string(a).map { String(cString: $0) } ?? "unreadable")
+            }
+            let name = archive_entry_pathname_utf8(entry).map { String(cString: $0) } ?? archive_entry_pathname(entry).map { String(cString: $0) } ?? ""
+            guard let cleaned = ArchiveSplicer.clean(name) else {
+                throw LayerError.unsafeArchiveEntry(archivePath, name, "climbs out of the destination with ..")
+            }
+            let type = UInt32(archive_entry_filetype(entry))
+            guard type == IMAGECTL_AE_IFREG || type == IMAGECTL_AE_IFDIR || type == IMAGECTL_AE_IFLNK else {
+                throw LayerError.unsafeArchiveEntry(archivePath, name, "is a device, fifo or socket")
+            }
+            if cleaned.isEmpty, type != IMAGECTL_AE_IFDIR { continue }
+            archive_entry_set_pathname_utf8(entry, rebased(cleaned))
+            if let link = archive_entry_hardlink(entry) {
+                guard let target = ArchiveSplicer.clean(String(cString: link)) else {
+                    throw LayerError.unsafeArchiveEntry(archivePath, name, "is a hard link that points outside the archive")
+                }
+                archive_entry_set_hardlink_utf8(entry, rebased(target))
+            }
+            archive_entry_set_mtime(entry, time_t(epoch), 0)
+            archive_entry_unset_atime(entry)
+            archive_entry_unset_ctime(entry)
+            archive_entry_unset_birthtime(entry)
+            archive_entry_xattr_clear(entry)
+            archive_entry_set_uname(entry, nil)
+            archive_entry_set_gname(entry, nil)
+            if let (u, g) = uid {
+                archive_entry_set_uid(entry, la_int64_t(u))
+                archive_entry_set_gid(entry, la_int64_t(g))
+            }
+            try tar.writeHeader(entry, name)
+            if type == IMAGECTL_AE_IFREG, archive_entry_size(entry) > 0, archive_entry_hardlink(entry) == nil {
+                try buffer.withUnsafeMutableBytes { buf in
+                    while true {
+                        let n = archive_read_data(a, buf.baseAddress, buf.count)
+                        if n == 0 { break }
+                        if n < 0 { throw LayerError.archive(archivePath, archive_error_string(a).map { String(cString: $0) } ?? "truncated") }
+                        try tar.writeData(UnsafeRawBufferPointer(rebasing: buf[0..<n]), name)
+                    }
+                }
+            }
+        }
+    }
+}

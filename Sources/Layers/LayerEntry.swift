@@ -1,0 +1,98 @@
+/// One thing a layer holds, in the order it goes into the tar.
+public struct LayerEntry: Hashable, Sendable {
+    public enum Kind: Hashable, Sendable {
+        /// A regular file whose bytes come from `source` on disk.
+        case file(source: String, size: Int64)
+        case directory
+        case symlink(target: String)
+        /// A hard link to an earlier entry of the same layer.
+        case hardlink(target: String)
+        /// Every entry of a local tar archive (ADD), placed under `path`.
+        case archive(source: String)
+    }
+
+    /// Path inside the image, relative to `/`, without a trailing slash ("app/main.py").
+    public var path: String
+    public var kind: Kind
+    /// Permission bits (including setuid, setgid and sticky).
+    public var mode: UInt32
+    public var uid: Int
+    public var gid: Int
+
+    public init(path: String, kind: Kind, mode: UInt32, uid: Int = 0, gid: Int = 0) {
+        self.path = path
+        self.kind = kind
+        self.mode = mode
+        self.uid = uid
+        self.gid = gid
+    }
+}
+
+/// The compressed form of layers.
+public enum Compression: Hashable, Sendable, CustomStringConvertible {
+    case gzip(level: Int)
+    case zstd(level: Int)
+
+    public static let `default` = Compression.gzip(level: 6)
+
+    /// Parses `gzip`, `zstd`, `gzip,level=9` as buildx spells it.
+    public init(parsing s: String) throws {
+        let parts = s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        var level: Int?
+        for p in parts.dropFirst() {
+            guard p.hasPrefix("level="), let l = Int(p.dropFirst(6)) else {
+                throw LayerError.badOption("--compression", s, "expected gzip|zstd[,level=N]")
+            }
+            level = l
+        }
+        switch parts.first {
+        case "gzip":
+            let l = level ?? 6
+            guard (1...9).contains(l) else { throw LayerError.badOption("--compression", s, "gzip levels are 1 to 9") }
+            self = .gzip(level: l)
+        case "zstd":
+            let l = level ?? 3
+            guard (1...19).contains(l) else { throw LayerError.badOption("--compression", s, "zstd levels are 1 to 19") }
+            self = .zstd(level: l)
+        default:
+            throw LayerError.badOption("--compression", s, "expected gzip or zstd")
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .gzip(let l): return "gzip,level=\(l)"
+        case .zstd(let l): return "zstd,level=\(l)"
+        }
+    }
+
+    public var mediaType: String {
+        switch self {
+        case .gzip: return "application/vnd.oci.image.layer.v1.tar+gzip"
+        case .zstd: return "application/vnd.oci.image.layer.v1.tar+zstd"
+        }
+    }
+}
+
+import Foundation
+
+public enum LayerError: Error, CustomStringConvertible {
+    case io(String, String)
+    case archive(String, String)
+    case changed(String)
+    case badOption(String, String, String)
+    case unsafeArchiveEntry(String, String, String)
+
+    public var description: String {
+        switch self {
+        case .io(let p, let why): return "\(p): \(why)"
+        case .archive(let p, let why): return "\(p): \(why)"
+        case .changed(let p): return "\(p): changed while the layer was being written; build again"
+        case .badOption(let flag, let v, let why): return "\(flag) \(v): \(why)"
+        case .unsafeArchiveEntry(let archive, let entry, let why):
+            return "\(archive): entry \"\(entry)\" \(why); repack the archive without it"
+        }
+    }
+}
+
+func errnoString() -> String { String(cString: strerror(errno)) }

@@ -1,0 +1,169 @@
+import CArchive
+import Foundation
+import OCI
+
+/// What writing a layer produced.
+public struct WrittenLayer: Sendable {
+    /// The digest of the _uncompressed_ tar: the image config's diff_id.
+    public var diffID: Digest
+    /// The digest of the compressed blob: what manifests and registries name.
+    public var digest: Digest
+    public var size: Int64
+    public var uncompressedSize: Int64
+    public var mediaType: String
+}
+
+/// Writes entries as a reproducible tar (libarchive, pax where needed, ustar otherwise) straight
+/// into the compressing sink: file -> tar -> SHA-256 -> compressor -> SHA-256 -> file, one pass.
+public struct LayerWriter: Sendable {
+    public var compression: Compression
+    /// Every mtime in the layer (SOURCE_DATE_EPOCH, else 0), so equal inputs give equal digests.
+    public var epoch: Int
+
+    public init(compression: Compression = .default, epoch: Int = 0) {
+        self.compression = compression
+        self.epoch = epoch
+    }
+
+    /// Writes `entries` to a new file at `path`, fsynced before it returns.
+    public func write(_ entries: [LayerEntry], to path: String) throws -> WrittenLayer {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw LayerError.io(path, errnoString()) }
+        defer { close(fd) }
+        let sink = CompressingSink(fd: fd, path: path, compression: compression)
+        let tar = TarStream(sink: sink)
+        do {
+            try tar.open()
+            var copier = FileCopier()
+            for entry in entries {
+                if case .archive(let source) = entry.kind {
+                    try ArchiveSplicer(archivePath: source, under: entry.path, epoch: epoch, uid: nil).splice(into: tar)
+                } else {
+                    try tar.writeEntry(entry, epoch: epoch, copier: &copier)
+                }
+            }
+            try tar.close()
+        } catch {
+            tar.free()
+            sink.abandon()
+            throw error
+        }
+        tar.free()
+        let (diffID, digest) = try sink.finish()
+        guard fsync(fd) == 0 else { throw LayerError.io(path, errnoString()) }
+        return WrittenLayer(diffID: diffID, digest: digest, size: sink.compressedSize,
+                            uncompressedSize: sink.uncompressedSize, mediaType: compression.mediaType)
+    }
+}
+
+/// A libarchive writer whose output goes to a `CompressingSink`.
+final class TarStream {
+    let sink: CompressingSink
+    private(set) var archive: OpaquePointer?
+    var sinkError: Error?
+
+    init(sink: CompressingSink) {
+        self.sink = sink
+        archive = archive_write_new()
+    }
+
+    func open() throws {
+        archive_write_set_format_pax_restricted(archive)
+        // No blocking and no padding of the last block: the tar ends with its two zero records.
+        archive_write_set_bytes_per_block(archive, 0)
+        archive_write_set_bytes_in_last_block(archive, 1)
+        let me = Unmanaged.passUnretained(self).toOpaque()
+        let rc = archive_write_open(archive, me, nil, { _, client, buffer, length in
+            let me = Unmanaged<TarStream>.fromOpaque(client!).takeUnretainedValue()
+            do {
+                try me.sink.append(UnsafeRawBufferPointer(start: buffer, count: length))
+                return la_ssize_t(length)
+            } catch {
+                me.sinkError = error
+                return -1
+            }
+        }, nil)
+        try check(rc, "tar")
+    }
+
+    func check(_ rc: Int32, _ what: String) throws {
+        if rc == ARCHIVE_OK || rc == ARCHIVE_WARN { return }
+        if let sinkError { throw sinkError }
+        let msg = archive_error_string(archive).map { String(cString: $0) } ?? "libarchive error \(rc)"
+        throw LayerError.archive(what, msg)
+    }
+
+    func writeHeader(_ entry: OpaquePointer, _ what: String) throws {
+        try check(archive_write_header(archive, entry), what)
+    }
+
+    func writeData(_ buf: UnsafeRawBufferPointer, _ what: String) throws {
+        let n = archive_write_data(archive, buf.baseAddress, buf.count)
+        if n < 0 { try check(Int32(n), what) }
+    }
+
+    func writeEntry(_ e: LayerEntry, epoch: Int, copier: inout FileCopier) throws {
+        let entry = archive_entry_new()!
+        defer { archive_entry_free(entry) }
+        archive_entry_set_pathname_utf8(entry, e.path)
+        archive_entry_set_perm(entry, mode_t(e.mode & 0o7777))
+        archive_entry_set_uid(entry, la_int64_t(e.uid))
+        archive_entry_set_gid(entry, la_int64_t(e.gid))
+        archive_entry_set_mtime(entry, time_t(epoch), 0)
+        switch e.kind {
+        case .file(let source, let size):
+            archive_entry_set_filetype(entry, IMAGECTL_AE_IFREG)
+            archive_entry_set_size(entry, la_int64_t(size))
+            try writeHeader(entry, e.path)
+            try copier.copy(source, size: size, into: self)
+        case .directory:
+            archive_entry_set_filetype(entry, IMAGECTL_AE_IFDIR)
+            try writeHeader(entry, e.path)
+        case .symlink(let target):
+            archive_entry_set_filetype(entry, IMAGECTL_AE_IFLNK)
+            archive_entry_set_symlink_utf8(entry, target)
+            try writeHeader(entry, e.path)
+        case .hardlink(let target):
+            archive_entry_set_filetype(entry, IMAGECTL_AE_IFREG)
+            archive_entry_set_hardlink_utf8(entry, target)
+            archive_entry_set_size(entry, 0)
+            try writeHeader(entry, e.path)
+        case .archive:
+            preconditionFailure("archives are spliced by ArchiveSplicer")
+        }
+    }
+
+    func close() throws {
+        try check(archive_write_close(archive), "tar")
+    }
+
+    func free() {
+        if let archive { archive_write_free(archive) }
+        archive = nil
+    }
+}
+
+/// Copies file bytes into the tar with one reused buffer, and fails if a file changed size.
+struct FileCopier {
+    private var buffer = [UInt8](repeating: 0, count: 1 << 20)
+
+    mutating func copy(_ source: String, size: Int64, into tar: TarStream) throws {
+        let fd = open(source, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        guard fd >= 0 else { throw LayerError.io(source, errnoString()) }
+        defer { close(fd) }
+        var remaining = size
+        try buffer.withUnsafeMutableBytes { buf in
+            while remaining > 0 {
+                let n = read(fd, buf.baseAddress, min(buf.count, Int(remaining)))
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw LayerError.io(source, errnoString())
+                }
+                if n == 0 { throw LayerError.changed(source) }
+                try tar.writeData(UnsafeRawBufferPointer(rebasing: buf[0..<n]), source)
+                remaining -= Int64(n)
+            }
+            if read(fd, buf.baseAddress, 1) != 0 { throw LayerError.changed(source) }
+        }
+    }
+}

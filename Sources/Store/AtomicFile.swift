@@ -1,0 +1,43 @@
+import Foundation
+
+/// Writes that are all or nothing: temp file, fsync, rename, fsync of the directory.
+public enum AtomicFile {
+    public static func write(_ data: Data, to path: String, tmpDir: String, mode: mode_t = 0o644) throws {
+        let tmp = "\(tmpDir)/w-\(getpid())-\(UUID().uuidString)"
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+        guard fd >= 0 else { throw StoreError.io(tmp, String(cString: strerror(errno))) }
+        var ok = false
+        defer {
+            close(fd)
+            if !ok { unlink(tmp) }
+        }
+        try data.withUnsafeBytes { buf in
+            var off = 0
+            while off < buf.count {
+                let n = Foundation.write(fd, buf.baseAddress! + off, buf.count - off)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw StoreError.io(path, String(cString: strerror(errno)))
+                }
+                off += n
+            }
+        }
+        guard fsync(fd) == 0 else { throw StoreError.io(path, String(cString: strerror(errno))) }
+        try commit(tempPath: tmp, to: path)
+        ok = true
+    }
+
+    public static func commit(tempPath: String, to path: String) throws {
+        guard rename(tempPath, path) == 0 else {
+            let why = String(cString: strerror(errno))
+            unlink(tempPath)
+            throw StoreError.io(path, why)
+        }
+        let dir = (path as NSString).deletingLastPathComponent
+        let dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if dfd >= 0 {
+            fsync(dfd)
+            close(dfd)
+        }
+    }
+}

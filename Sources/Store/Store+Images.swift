@@ -1,0 +1,52 @@
+import Foundation
+import OCI
+
+/// A name in the store and the manifest or index it points at.
+public struct NamedImage: Codable, Hashable, Sendable {
+    public var name: String
+    public var descriptor: Descriptor
+
+    public init(name: String, descriptor: Descriptor) {
+        self.name = name
+        self.descriptor = descriptor
+    }
+}
+
+extension Store {
+    func imagePath(_ name: String) -> String { "\(root)/images/\(Digest.sha256(name).hex).json" }
+
+    public func tag(_ name: String, _ descriptor: Descriptor) throws {
+        try AtomicFile.write(try CanonicalJSON.encode(NamedImage(name: name, descriptor: descriptor)),
+                             to: imagePath(name), tmpDir: tmpDir)
+    }
+
+    public func image(named name: String) throws -> Descriptor {
+        guard let data = FileManager.default.contents(atPath: imagePath(name)),
+              let image = try? CanonicalJSON.decode(NamedImage.self, from: data) else {
+            throw StoreError.noSuchImage(name)
+        }
+        return image.descriptor
+    }
+
+    public func images() -> [NamedImage] {
+        let dir = root + "/images"
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+        return names.filter { $0.hasSuffix(".json") }.compactMap { f in
+            FileManager.default.contents(atPath: "\(dir)/\(f)").flatMap { try? CanonicalJSON.decode(NamedImage.self, from: $0) }
+        }.sorted { $0.name < $1.name }
+    }
+
+    /// Every blob an image needs: the index or manifest itself, then manifests, configs and layers.
+    public func closure(of root: Descriptor) throws -> [Descriptor] {
+        var out: [Descriptor] = [root]
+        if MediaType.isIndex(root.mediaType) {
+            let index = try CanonicalJSON.decode(ImageIndex.self, from: try readBlob(root.digest))
+            for m in index.manifests { out += try closure(of: m) }
+        } else if MediaType.isManifest(root.mediaType) {
+            let m = try CanonicalJSON.decode(ImageManifest.self, from: try readBlob(root.digest))
+            out.append(m.config)
+            out += m.layers
+        }
+        return out
+    }
+}

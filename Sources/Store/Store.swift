@@ -1,0 +1,73 @@
+import Foundation
+import OCI
+
+/// The content-addressed store that is also the layer cache.
+///
+/// Layout under the root: `blobs/sha256/<hex>` (immutable, named by digest), `cache/<key>.json`
+/// (a layer cache key -> the layer it produced), `images/<hash>.json` (a name -> a manifest or index
+/// descriptor), `contexts/` (per-context stat records), `tmp/` (writes in progress) and `lock`.
+/// Every write goes to `tmp/`, is fsynced, then renamed: a reader never sees half a file.
+public final class Store: Sendable {
+    public let root: String
+
+    public init(root: String) throws {
+        self.root = root
+        for dir in ["blobs/sha256", "cache", "images", "contexts", "tmp"] {
+            try FileManager.default.createDirectory(atPath: "\(root)/\(dir)", withIntermediateDirectories: true)
+        }
+    }
+
+    /// `$IMAGECTL_HOME`, else `$XDG_CACHE_HOME/imagectl`, else `~/.cache/imagectl`.
+    public static func defaultRoot(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        if let home = environment["IMAGECTL_HOME"], !home.isEmpty { return home }
+        if let xdg = environment["XDG_CACHE_HOME"], !xdg.isEmpty { return xdg + "/imagectl" }
+        return (environment["HOME"] ?? NSHomeDirectory()) + "/.cache/imagectl"
+    }
+
+    public var tmpDir: String { root + "/tmp" }
+
+    public func blobPath(_ d: Digest) -> String { "\(root)/blobs/\(d.algorithm)/\(d.hex)" }
+
+    public func hasBlob(_ d: Digest) -> Bool { access(blobPath(d), F_OK) == 0 }
+
+    public func readBlob(_ d: Digest) throws -> Data {
+        guard let data = FileManager.default.contents(atPath: blobPath(d)) else {
+            throw StoreError.missingBlob(d)
+        }
+        return data
+    }
+
+    /// Stores bytes under their SHA-256 digest (a no-op when the blob is already there).
+    @discardableResult
+    public func putBlob(_ data: Data) throws -> Digest {
+        let d = Digest.sha256(data)
+        if !hasBlob(d) { try AtomicFile.write(data, to: blobPath(d), tmpDir: tmpDir) }
+        return d
+    }
+
+    /// Moves a finished temp file (fsynced by its writer) into place under its digest.
+    public func commitBlob(tempPath: String, digest: Digest) throws {
+        try AtomicFile.commit(tempPath: tempPath, to: blobPath(digest))
+    }
+
+    /// A fresh path under `tmp/` for a writer; its name carries the pid so prune can tell it is live.
+    public func tempPath(_ hint: String = "blob") -> String {
+        "\(tmpDir)/\(hint)-\(getpid())-\(UUID().uuidString)"
+    }
+}
+
+public enum StoreError: Error, CustomStringConvertible {
+    case missingBlob(Digest)
+    case io(String, String)
+    case noSuchImage(String)
+    case corrupt(String)
+
+    public var description: String {
+        switch self {
+        case .missingBlob(let d): return "store: blob \(d) is missing (run `imagectl cache verify`, then build again)"
+        case .io(let p, let why): return "\(p): \(why)"
+        case .noSuchImage(let n): return "no image named \"\(n)\" in the store (see `imagectl images`)"
+        case .corrupt(let why): return "store: \(why)"
+        }
+    }
+}
