@@ -1,0 +1,71 @@
+import Foundation
+import Layers
+import OCI
+
+/// Everything `imagectl build` was asked to do.
+public struct BuildOptions: Sendable {
+    public var context: String
+    /// The Containerfile; nil means CONTEXT/Containerfile, then CONTEXT/Dockerfile.
+    public var file: String?
+    public var platforms: [Platform]
+    public var buildArgs: [String: String]
+    public var labels: [String: String]
+    public var compression: Compression
+    public var noCache: Bool
+    /// Every timestamp in the image (SOURCE_DATE_EPOCH, else 0), so a rebuild is byte-identical.
+    public var epoch: Int
+    /// The stage to build; nil means the last one.
+    public var target: String?
+
+    public init(context: String = ".", file: String? = nil, platforms: [Platform] = [.host], buildArgs: [String: String] = [:],
+                labels: [String: String] = [:], compression: Compression = .default, noCache: Bool = false,
+                epoch: Int = 0, target: String? = nil) {
+        self.context = context
+        self.file = file
+        self.platforms = platforms
+        self.buildArgs = buildArgs
+        self.labels = labels
+        self.compression = compression
+        self.noCache = noCache
+        self.epoch = epoch
+        self.target = target
+    }
+
+    /// SOURCE_DATE_EPOCH as buildx reads it: a whole number of seconds.
+    public static func epoch(from environment: [String: String]) throws -> Int {
+        guard let s = environment["SOURCE_DATE_EPOCH"], !s.isEmpty else { return 0 }
+        guard let v = Int(s), v >= 0 else {
+            throw BuildError("SOURCE_DATE_EPOCH=\(s) is not a whole number of seconds since 1970")
+        }
+        return v
+    }
+}
+
+/// What happened to one layer, for progress output.
+public struct LayerEvent: Sendable {
+    public enum Outcome: String, Sendable {
+        /// Found in the store from an earlier build.
+        case cached
+        /// Already built by this build for another platform.
+        case shared
+        case built
+    }
+
+    public var platform: Platform
+    public var line: Int
+    public var instruction: String
+    public var outcome: Outcome
+    public var digest: Digest
+    public var size: Int64
+    public var files: Int
+    public var seconds: Double
+}
+
+/// The result of a build: the image (a manifest, or an index for several platforms) in the store.
+public struct BuildResult: Sendable {
+    public var descriptor: Descriptor
+    public var manifests: [Descriptor]
+    public var events: [LayerEvent]
+    /// Context files that had to be read and hashed.
+    public var hashedFiles: Int
+}

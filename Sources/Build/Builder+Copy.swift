@@ -1,0 +1,158 @@
+import Foundation
+import Layers
+import OCI
+import Store
+
+extension Builder {
+    /// COPY and ADD: resolve the sources, make the entries, and add the layer.
+    func copy(_ ins: Instruction, into stage: inout Stage, plan: StagePlan, built: [Int: Stage], platform: Platform) throws {
+        let isAdd = ins.keyword == "ADD"
+        let lookup = stage.lookup
+        let words = plan.words
+        let raw = ShellWords.jsonArray(ins.arguments) ?? words.split(ins.arguments)
+        let args = try raw.map { try words.expand($0, lookup) }
+        guard args.count >= 2 else {
+            throw BuildError("\(ins.keyword) needs at least one source and a destination, as in \(ins.keyword) app/ /app/")
+        }
+        for unsupported in ["parents", "checksum"] where ins.flags[unsupported] != nil {
+            throw BuildError("\(ins.keyword) --\(unsupported) is not supported; drop the flag")
+        }
+        let owner = try ins.flags["chown"].map { try Builder.owner(try words.expand($0, lookup)) }
+        let mode = try ins.flags["chmod"].map { try Builder.mode(try words.expand($0, lookup)) }
+        let rawDest = args.last!
+        let destPath = Builder.joinPath(stage.workdir, rawDest)
+        let destRel = String(destPath.dropFirst())
+        var destIsDir = rawDest.hasSuffix("/") || rawDest == "." || rawDest.hasSuffix("/.") || rawDest == ".."
+            || destRel.isEmpty || stage.files[destRel]?.kind == .directory
+        let sources = Array(args.dropLast())
+
+        let source: CopySource
+        if let from = ins.flags["from"].map({ try? words.expand($0, lookup) }) ?? nil {
+            guard !isAdd else { throw BuildError("ADD does not take --from; use COPY --from") }
+            guard let i = plan.stage(named: from, before: plan.stages.firstIndex { $0.body.contains(ins) } ?? 0), let s = built[i] else {
+                throw BuildError("COPY --from=\(from): no earlier stage of that name; copying from other images is not available yet")
+            }
+            source = .stage(s)
+        } else {
+            source = .context
+        }
+        var matches: [(String, [SourceNode])] = []
+        for src in sources {
+            if isAdd, src.contains("://") || src.hasPrefix("git@") {
+                throw BuildError("ADD \(src): remote sources are not supported; download the file in your pipeline and COPY it")
+            }
+            let found = try resolve(src, in: source)
+            matches.append((src, found))
+        }
+        let total = matches.reduce(0) { $0 + $1.1.count }
+        if total > 1 || sources.count > 1 {
+            guard destIsDir else {
+                throw BuildError("\(ins.keyword) with several sources needs a directory destination ending in /, as in \(rawDest)/")
+            }
+        }
+        if total == 1, matches[0].1[0].isDirectory { destIsDir = true }
+
+        var entries: [LayerEntry] = []
+        var linkTargets: [[UInt64]: String] = [:]
+        for (_, items) in matches {
+            for item in items {
+                entries += try layerEntries(for: item, in: source, destRel: destRel, destIsDir: destIsDir, isAdd: isAdd,
+                                            owner: owner, mode: mode, links: &linkTargets)
+            }
+        }
+        // The last source wins when two put something at the same path, as when extracting in order.
+        var byPath: [String: LayerEntry] = [:]
+        for e in entries { byPath[e.path] = e }
+        Builder.orderHardLinks(&byPath)
+        entries = byPath.keys.sorted().map { byPath[$0]! }
+        try addLayer(entries, ins: ins, to: &stage, platform: platform)
+    }
+
+    func addLayer(_ entries: [LayerEntry], ins: Instruction, to stage: inout Stage, platform: Platform) throws {
+        let started = Date()
+        let sources: [String] = entries.compactMap {
+            switch $0.kind {
+            case .file(let s, _), .archive(let s): return s
+            default: return nil
+            }
+        }
+        let root = context.root
+        let rel: (String) -> String = { $0.hasPrefix(root + "/") ? String($0.dropFirst(root.count + 1)) : $0 }
+        let digests = try context.contentDigests(sources.map(rel))
+        let key = try layers.key(entries) { source in
+            guard let d = digests[rel(source)] else { throw BuildError("\(source): not a regular file of the build context") }
+            return d
+        }
+        let (record, outcome) = try layers.layer(entries, key: key)
+        stage.layers.append(record.descriptor)
+        stage.config.rootfs.diffIDs.append(record.diffID)
+        stage.config.history = (stage.config.history ?? []) + [
+            ImageConfig.History(created: Builder.timestamp(options.epoch), createdBy: ins.original),
+        ]
+        for e in entries { stage.files[e.path] = e }
+        let event = LayerEvent(platform: platform, line: ins.line, instruction: ins.original, outcome: outcome,
+                               digest: record.descriptor.digest, size: record.descriptor.size, files: entries.count,
+                               seconds: Date().timeIntervalSince(started))
+        events.append(event)
+        report(event)
+    }
+
+    /// A hard link must follow the file it names in the tar: the first path in sorted order of each
+    /// group of links holds the bytes, and the others point at it.
+    static func orderHardLinks(_ byPath: inout [String: LayerEntry]) {
+        var groups: [String: [String]] = [:]
+        for e in byPath.values { if case .hardlink(let t) = e.kind { groups[t, default: []].append(e.path) } }
+        for (target, members) in groups {
+            guard let file = byPath[target], case .file = file.kind else {
+                for m in members { byPath[m] = nil }
+                continue
+            }
+            let first = ([target] + members).min()!
+            guard first != target else { continue }
+            byPath[first]!.kind = file.kind
+            byPath[target]!.kind = .hardlink(target: first)
+            for m in members where m != first { byPath[m]!.kind = .hardlink(target: first) }
+        }
+    }
+
+    /// `uid[:gid]`; names other than root would need the image's /etc/passwd, which is not read.
+    static func owner(_ s: String) throws -> (Int, Int) {
+        let parts = s.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+        func id(_ p: String) throws -> Int {
+            if p == "root" { return 0 }
+            guard let v = Int(p), v >= 0, v <= 0x7fff_ffff else {
+                throw BuildError("--chown=\(s): use numeric IDs (as in --chown=1000:1000); user and group names are not looked up")
+            }
+            return v
+        }
+        let uid = try id(parts[0])
+        return (uid, parts.count == 2 ? try id(parts[1]) : uid)
+    }
+
+    static func mode(_ s: String) throws -> UInt32 {
+        guard let v = UInt32(s, radix: 8), v <= 0o7777 else {
+            throw BuildError("--chmod=\(s): expected an octal mode such as 755 or 0644")
+        }
+        return v
+    }
+}
+
+/// Where COPY reads from: the build context, or what an earlier stage put in its layers.
+enum CopySource {
+    case context
+    case stage(Stage)
+}
+
+/// One file, directory or symlink COPY can read, with the metadata that goes into the layer.
+struct SourceNode {
+    /// Relative to the source root ("" is the root itself).
+    var path: String
+    var kind: LayerEntry.Kind
+    var mode: UInt32
+    var uid = 0
+    var gid = 0
+    /// Device and inode of a file with several links, so hard links stay hard links.
+    var linkID: [UInt64]?
+
+    var isDirectory: Bool { if case .directory = kind { return true } else { return false } }
+}

@@ -1,0 +1,120 @@
+import Foundation
+import Layers
+import OCI
+import Store
+
+/// Builds images from a Containerfile without running anything inside them: every platform's
+/// manifest is assembled from its base, layers made from the context, and a config.
+public final class Builder: @unchecked Sendable {
+    let options: BuildOptions
+    let store: Store
+    let containerfile: Containerfile
+    let context: BuildContext
+    let layers: LayerCache
+    let report: (LayerEvent) -> Void
+    var events: [LayerEvent] = []
+
+    public init(options: BuildOptions, store: Store, report: @escaping (LayerEvent) -> Void = { _ in }) throws {
+        self.options = options
+        self.store = store
+        self.report = report
+        let contextPath = options.context
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: contextPath, isDirectory: &isDir), isDir.boolValue else {
+            throw BuildError("build context \"\(contextPath)\" is not a directory: pass the directory that holds your files")
+        }
+        let file = try Builder.findContainerfile(options.file, context: contextPath)
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw BuildError(file: file, "cannot be read: \(String(cString: strerror(errno)))")
+        }
+        containerfile = try Containerfile(path: file, text: String(decoding: data, as: UTF8.self))
+        let absolute = URL(fileURLWithPath: contextPath).standardizedFileURL.path
+        context = try BuildContext(root: contextPath, statCachePath: store.statCachePath(context: absolute))
+        layers = LayerCache(store: store, writer: LayerWriter(compression: options.compression, epoch: options.epoch),
+                            noCache: options.noCache)
+    }
+
+    static func findContainerfile(_ file: String?, context: String) throws -> String {
+        if let file {
+            guard FileManager.default.fileExists(atPath: file) else {
+                throw BuildError(file: file, "no such Containerfile: check the -f path")
+            }
+            return file
+        }
+        for name in ["Containerfile", "Dockerfile"] where FileManager.default.fileExists(atPath: "\(context)/\(name)") {
+            return "\(context)/\(name)"
+        }
+        throw BuildError("\(context): no Containerfile or Dockerfile in the context: add one or pass -f FILE")
+    }
+
+    /// Builds every platform and stores the result: one manifest, or an index of them.
+    public func build() throws -> BuildResult {
+        try store.withLock(exclusive: false) {
+            var manifests: [Descriptor] = []
+            for platform in options.platforms {
+                manifests.append(try buildPlatform(platform))
+            }
+            try context.saveStatCache { try AtomicFile.write($0, to: $1, tmpDir: store.tmpDir) }
+            let top: Descriptor
+            if manifests.count == 1 {
+                top = manifests[0]
+            } else {
+                let index = try Blob(json: ImageIndex(manifests: manifests), mediaType: MediaType.ociIndex)
+                try store.putBlob(index.data)
+                top = index.descriptor
+            }
+            return BuildResult(descriptor: top, manifests: manifests, events: events, hashedFiles: context.hashedFiles)
+        }
+    }
+
+    /// Runs the stages the target needs for one platform and stores its config and manifest.
+    func buildPlatform(_ platform: Platform) throws -> Descriptor {
+        let plan = try StagePlan(containerfile: containerfile, options: options, platform: platform)
+        var built: [Int: Stage] = [:]
+        for index in plan.needed {
+            built[index] = try runStage(plan.stages[index], plan: plan, built: built, platform: platform)
+        }
+        var final = built[plan.target]!
+        if !options.labels.isEmpty {
+            var labels = final.config.config.labels ?? [:]
+            for (k, v) in options.labels { labels[k] = v }
+            final.config.config.labels = labels
+        }
+        final.config.created = Builder.timestamp(options.epoch)
+        let config = try Blob(json: final.config, mediaType: MediaType.ociConfig)
+        try store.putBlob(config.data)
+        var annotations: [String: String]?
+        if let base = final.base {
+            annotations = ["org.opencontainers.image.base.name": base.name,
+                           "org.opencontainers.image.base.digest": base.digest.description]
+        }
+        let manifest = try Blob(json: ImageManifest(config: config.descriptor, layers: final.layers, annotations: annotations),
+                                mediaType: MediaType.ociManifest)
+        try store.putBlob(manifest.data)
+        var d = manifest.descriptor
+        d.platform = platform
+        return d
+    }
+
+    static func timestamp(_ epoch: Int) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime]
+        f.timeZone = TimeZone(identifier: "UTC")
+        return f.string(from: Date(timeIntervalSince1970: TimeInterval(epoch)))
+    }
+
+    /// Adds the file and line of the instruction to errors that lack them.
+    func located<T>(_ ins: Instruction, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch var e as BuildError {
+            if e.line == nil {
+                e.file = containerfile.path
+                e.line = ins.line
+            }
+            throw e
+        } catch {
+            throw BuildError(file: containerfile.path, line: ins.line, "\(error)")
+        }
+    }
+}

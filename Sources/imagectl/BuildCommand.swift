@@ -1,0 +1,164 @@
+import ArgumentParser
+import Build
+import Export
+import Foundation
+import Layers
+import OCI
+import Store
+
+struct BuildCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "build",
+        abstract: "Build an image for one or more platforms from a Containerfile.",
+        discussion: """
+        Examples:
+          imagectl build -t hello:dev .
+          imagectl build --platform linux/amd64,linux/arm64 -t hello:1.0 --output type=oci,dest=hello.tar Fixtures/hello
+          imagectl build --output type=docker,dest=hello.tar -t hello:1.0 .   # then: docker load -i hello.tar
+        The image digest is printed last on stdout; progress goes to stderr.
+        """
+    )
+
+    @Argument(help: "The build context directory.")
+    var context: String = "."
+
+    @Option(name: .shortAndLong, help: "The Containerfile (default: CONTEXT/Containerfile, then CONTEXT/Dockerfile).")
+    var file: String?
+
+    @Option(name: .shortAndLong, help: "Name the image in the store, as NAME[:TAG]. Repeatable.")
+    var tag: [String] = []
+
+    @Option(help: "Target platforms, comma-separated, as linux/amd64,linux/arm64 (default: this machine's).")
+    var platform: [String] = []
+
+    @Option(name: .customLong("build-arg"), help: "Set a build-time variable, KEY=VALUE. Repeatable.")
+    var buildArgs: [String] = []
+
+    @Option(help: "Set an image label, KEY=VALUE. Repeatable.")
+    var label: [String] = []
+
+    @Option(name: .shortAndLong, help: "Write the image: type=oci,dest=DIR|FILE.tar or type=docker,dest=FILE.tar[,platform=P].")
+    var output: [String] = []
+
+    @Option(help: "Layer compression: gzip or zstd, with an optional level (gzip,level=9).")
+    var compression: String = "gzip"
+
+    @Flag(name: .customLong("no-cache"), help: "Build every layer again instead of taking it from the cache.")
+    var noCache = false
+
+    @Option(help: "Build up to this stage.")
+    var target: String?
+
+    @Option(help: "Write the image ID to this file.")
+    var iidfile: String?
+
+    @Option(name: .customLong("metadata-file"), help: "Write build results as JSON to this file.")
+    var metadataFile: String?
+
+    @Option(help: "Progress output: auto, plain or quiet.")
+    var progress: String = "auto"
+
+    func validate() throws {
+        guard ["auto", "plain", "quiet", "tty"].contains(progress) else {
+            throw ValidationError("--progress must be auto, plain or quiet")
+        }
+    }
+
+    func run() throws {
+        try guarded {
+            let options = try buildOptions()
+            let outputs = try output.map { try OutputSpec(parsing: $0) }
+            if outputs.contains(where: { $0.kind == .registry }) {
+                throw ExportError.badOutput("type=registry", "pushing to a registry is not available yet; write type=oci and push it with skopeo")
+            }
+            let names = try tag.map { t -> (String, Reference) in
+                let ref = try Reference(parsing: t)
+                return (ref.familiar, ref)
+            }
+            let store = try Store(root: Store.defaultRoot())
+            let started = Date()
+            let reporter = ProgressReporter(mode: progress)
+            let builder = try Builder(options: options, store: store) { reporter.layer($0) }
+            let result = try builder.build()
+            for (name, _) in names { try store.tag(name, result.descriptor) }
+            for spec in outputs {
+                try write(spec, result: result, store: store, names: names)
+            }
+            let configDigest = try singleConfigDigest(result, store: store)
+            if let iidfile {
+                try Data((configDigest ?? result.descriptor.digest).description.utf8).write(to: URL(fileURLWithPath: iidfile))
+            }
+            if let metadataFile { try writeMetadata(metadataFile, result: result, configDigest: configDigest, names: names.map(\.1)) }
+            reporter.summary(result, seconds: Date().timeIntervalSince(started))
+            print(result.descriptor.digest)
+        }
+    }
+
+    func buildOptions() throws -> BuildOptions {
+        var platforms: [Platform] = []
+        for p in platform.flatMap({ $0.split(separator: ",").map(String.init) }) {
+            let parsed = try Platform(parsing: p.trimmingCharacters(in: .whitespaces))
+            if !platforms.contains(parsed) { platforms.append(parsed) }
+        }
+        func pairs(_ list: [String], _ flag: String) throws -> [String: String] {
+            var out: [String: String] = [:]
+            for item in list {
+                guard let eq = item.firstIndex(of: "="), eq != item.startIndex else {
+                    // Docker takes `--build-arg NAME` to mean the value of NAME in the environment.
+                    if flag == "--build-arg", let v = ProcessInfo.processInfo.environment[item] { out[item] = v; continue }
+                    throw ValidationError("\(flag) \(item): expected KEY=VALUE")
+                }
+                out[String(item[..<eq])] = String(item[item.index(after: eq)...])
+            }
+            return out
+        }
+        return BuildOptions(
+            context: context, file: file, platforms: platforms.isEmpty ? [.host] : platforms,
+            buildArgs: try pairs(buildArgs, "--build-arg"), labels: try pairs(label, "--label"),
+            compression: try Compression(parsing: compression), noCache: noCache,
+            epoch: try BuildOptions.epoch(from: ProcessInfo.processInfo.environment), target: target)
+    }
+
+    func write(_ spec: OutputSpec, result: BuildResult, store: Store, names: [(String, Reference)]) throws {
+        let export = ImageExport(store: store, image: result.descriptor)
+        let ref = spec.name.flatMap { try? Reference(parsing: $0) } ?? names.first?.1
+        switch spec.kind {
+        case .oci:
+            let refName = ref?.tag ?? "latest"
+            if spec.isTar { try export.writeLayoutTar(to: spec.dest!, refName: refName) } else { try export.writeLayout(to: spec.dest!, refName: refName) }
+        case .docker:
+            let tags = spec.name.map { [$0] } ?? names.map(\.0)
+            try export.writeDockerArchive(to: spec.dest!, repoTags: tags, imageName: ref?.description, platform: spec.platform)
+        case .registry:
+            break
+        }
+    }
+
+    /// The image ID Docker would show: the config digest of a single-platform image.
+    func singleConfigDigest(_ result: BuildResult, store: Store) throws -> Digest? {
+        guard result.manifests.count == 1 else { return nil }
+        let m = try CanonicalJSON.decode(ImageManifest.self, from: try store.readBlob(result.manifests[0].digest))
+        return m.config.digest
+    }
+
+    /// The keys buildx writes with --metadata-file.
+    func writeMetadata(_ path: String, result: BuildResult, configDigest: Digest?, names: [Reference]) throws {
+        var d = result.descriptor
+        d.platform = nil
+        var meta: [String: AnyEncodable] = [
+            "containerimage.digest": AnyEncodable(d.digest.description),
+            "containerimage.descriptor": AnyEncodable(d),
+        ]
+        if let configDigest { meta["containerimage.config.digest"] = AnyEncodable(configDigest.description) }
+        if !names.isEmpty { meta["image.name"] = AnyEncodable(names.map(\.description).joined(separator: ",")) }
+        let e = JSONEncoder()
+        e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        try e.encode(meta).write(to: URL(fileURLWithPath: path))
+    }
+}
+
+struct AnyEncodable: Encodable {
+    let encodeValue: (Encoder) throws -> Void
+    init<T: Encodable>(_ v: T) { encodeValue = v.encode }
+    func encode(to encoder: Encoder) throws { try encodeValue(encoder) }
+}

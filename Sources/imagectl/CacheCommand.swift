@@ -1,0 +1,50 @@
+import ArgumentParser
+import Foundation
+import Store
+
+struct CacheCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cache", abstract: "Inspect and maintain the store and layer cache.",
+        subcommands: [Usage.self, Prune.self, Verify.self])
+
+    struct Usage: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "du", abstract: "Show how much the store holds.")
+        func run() throws {
+            try guarded {
+                let store = try Store(root: Store.defaultRoot())
+                let u = store.usage()
+                print("store: \(store.root)")
+                print("blobs: \(u.blobs) (\(formatBytes(u.blobBytes)))")
+                print("cached layers: \(u.cacheRecords)")
+                print("images: \(u.images)")
+                print("temp files: \(u.tempFiles)")
+            }
+        }
+    }
+
+    struct Prune: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "prune",
+            abstract: "Remove temp files and blobs nothing refers to; --all drops the layer cache too.")
+        @Flag(help: "Also drop every cached layer that no named image uses.")
+        var all = false
+        func run() throws {
+            try guarded {
+                let r = try Store(root: Store.defaultRoot()).prune(all: all)
+                print("removed \(r.blobsRemoved) blob(s) (\(formatBytes(r.bytesFreed))), \(r.recordsRemoved) cache record(s), \(r.tempFilesRemoved) temp file(s)")
+            }
+        }
+    }
+
+    struct Verify: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "verify", abstract: "Re-hash every blob and report any that do not match their digest.")
+        func run() throws {
+            try guarded {
+                let (checked, corrupt) = try Store(root: Store.defaultRoot()).verify()
+                for d in corrupt { print("corrupt: \(d)") }
+                print("checked \(checked) blob(s), \(corrupt.count) corrupt")
+                if !corrupt.isEmpty { throw ExitCode(1) }
+            }
+        }
+    }
+}

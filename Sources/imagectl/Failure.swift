@@ -1,0 +1,28 @@
+import ArgumentParser
+import Foundation
+
+/// Prints an error as one line on stderr and exits 1: no stack dumps.
+func fail(_ error: Error) -> ExitCode {
+    let text = "\(error)".replacingOccurrences(of: "\n", with: " ")
+    FileHandle.standardError.write(Data("imagectl: error: \(text)\n".utf8))
+    return ExitCode(1)
+}
+
+/// Runs a command body and turns any error into `fail`.
+func guarded(_ body: () throws -> Void) throws {
+    do { try body() } catch let e as ExitCode { throw e } catch let e as CleanExit { throw e } catch {
+        throw fail(error)
+    }
+}
+
+func standardError(_ line: String) {
+    FileHandle.standardError.write(Data((line + "\n").utf8))
+}
+
+func formatBytes(_ n: Int64) -> String {
+    let units = ["B", "kB", "MB", "GB", "TB"]
+    var v = Double(n)
+    var i = 0
+    while v >= 1000, i < units.count - 1 { v /= 1000; i += 1 }
+    return i == 0 ? "\(n) B" : String(format: "%.1f %@", v, units[i])
+}

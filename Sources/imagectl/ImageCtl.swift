@@ -1,0 +1,16 @@
+import ArgumentParser
+
+@main
+struct ImageCtl: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "imagectl",
+        abstract: "Build multi-platform container images from a Containerfile, without a container engine.",
+        discussion: """
+        Images are assembled from a base, tar layers and a config for every target platform; nothing runs \
+        inside them. Every blob lives in a content-addressed store that is also the layer cache \
+        ($IMAGECTL_HOME, else $XDG_CACHE_HOME/imagectl, else ~/.cache/imagectl).
+        """,
+        version: "0.1.0",
+        subcommands: [BuildCommand.self, ImagesCommand.self, CacheCommand.self]
+    )
+}
