@@ -23,7 +23,7 @@ extension Builder {
         let destPath = Builder.joinPath(stage.workdir, rawDest)
         let destRel = String(destPath.dropFirst())
         var destIsDir = rawDest.hasSuffix("/") || rawDest == "." || rawDest.hasSuffix("/.") || rawDest == ".."
-            || destRel.isEmpty || stage.files[destRel]?.kind == .directory
+            || destRel.isEmpty || stage.files.entry(destRel)?.kind == .directory
         let sources = Array(args.dropLast())
 
         let source: CopySource
@@ -52,6 +52,11 @@ extension Builder {
         }
         if total == 1, matches[0].1[0].isDirectory { destIsDir = true }
 
+        // Content digests for every file from the context: the stat cache, or one parallel hashing pass.
+        if case .context = source {
+            try context.hash(matches.flatMap { $0.1.flatMap(contextIndexes) })
+            matches = matches.map { ($0.0, $0.1.map { $0.contextIndex.map(contextNode) ?? $0 }) }
+        }
         var entries: [LayerEntry] = []
         var linkTargets: [[UInt64]: String] = [:]
         for (_, items) in matches {
@@ -61,35 +66,27 @@ extension Builder {
             }
         }
         // The last source wins when two put something at the same path, as when extracting in order.
-        var byPath: [String: LayerEntry] = [:]
-        for e in entries { byPath[e.path] = e }
-        Builder.orderHardLinks(&byPath)
-        entries = byPath.keys.sorted().map { byPath[$0]! }
+        // One directory's entries arrive sorted and unique already: skip the dictionary then.
+        let sortedUnique = zip(entries, entries.dropFirst()).allSatisfy { $0.path < $1.path }
+        if !sortedUnique || !linkTargets.isEmpty {
+            var byPath: [String: LayerEntry] = [:]
+            for e in entries { byPath[e.path] = e }
+            Builder.orderHardLinks(&byPath)
+            entries = byPath.keys.sorted().map { byPath[$0]! }
+        }
         try addLayer(entries, ins: ins, to: &stage, platform: platform)
     }
 
     func addLayer(_ entries: [LayerEntry], ins: Instruction, to stage: inout Stage, platform: Platform) throws {
         let started = Date()
-        let sources: [String] = entries.compactMap {
-            switch $0.kind {
-            case .file(let s, _), .archive(let s): return s
-            default: return nil
-            }
-        }
-        let root = context.root
-        let rel: (String) -> String = { $0.hasPrefix(root + "/") ? String($0.dropFirst(root.count + 1)) : $0 }
-        let digests = try context.contentDigests(sources.map(rel))
-        let key = try layers.key(entries) { source in
-            guard let d = digests[rel(source)] else { throw BuildError("\(source): not a regular file of the build context") }
-            return d
-        }
+        let key = try layers.key(entries)
         let (record, outcome) = try layers.layer(entries, key: key)
         stage.layers.append(record.descriptor)
         stage.config.rootfs.diffIDs.append(record.diffID)
         stage.config.history = (stage.config.history ?? []) + [
             ImageConfig.History(created: Builder.timestamp(options.epoch), createdBy: ins.original),
         ]
-        for e in entries { stage.files[e.path] = e }
+        stage.files.add(entries)
         let event = LayerEvent(platform: platform, line: ins.line, instruction: ins.original, outcome: outcome,
                                digest: record.descriptor.digest, size: record.descriptor.size, files: entries.count,
                                seconds: Date().timeIntervalSince(started))
@@ -153,6 +150,10 @@ struct SourceNode {
     var gid = 0
     /// Device and inode of a file with several links, so hard links stay hard links.
     var linkID: [UInt64]?
+    /// Known for files an earlier stage copied; context files are hashed later, all at once.
+    var contentDigest: Digest?
+    /// Where a context node sits in the context's sorted file list.
+    var contextIndex: Int?
 
     var isDirectory: Bool { if case .directory = kind { return true } else { return false } }
 }

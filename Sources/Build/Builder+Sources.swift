@@ -14,34 +14,23 @@ extension Builder {
         return parts.joined(separator: "/")
     }
 
-    func sortedPaths(_ source: CopySource) -> [String] {
-        switch source {
-        case .context: return context.sortedPaths
-        case .stage(let s): return s.files.keys.sorted()
+    func contextNode(_ i: Int) -> SourceNode {
+        let f = context.files[i]
+        switch f.type {
+        case .file:
+            return SourceNode(path: f.path, kind: .file(source: context.absolute(f.path), size: f.size), mode: f.mode,
+                              linkID: f.links > 1 ? [f.device, f.inode] : nil, contentDigest: f.digest, contextIndex: i)
+        case .directory: return SourceNode(path: f.path, kind: .directory, mode: f.mode, contextIndex: i)
+        case .symlink: return SourceNode(path: f.path, kind: .symlink(target: f.linkTarget ?? ""), mode: 0o777, contextIndex: i)
         }
     }
 
-    func node(_ path: String, in source: CopySource) throws -> SourceNode? {
-        switch source {
-        case .context:
-            if path.isEmpty { return SourceNode(path: "", kind: .directory, mode: 0o755) }
-            guard let f = context.files[path] else { return nil }
-            switch f.type {
-            case .file:
-                return SourceNode(path: path, kind: .file(source: context.absolute(path), size: f.size), mode: f.mode,
-                                  linkID: f.links > 1 ? [f.device, f.inode] : nil)
-            case .directory: return SourceNode(path: path, kind: .directory, mode: f.mode)
-            case .symlink: return SourceNode(path: path, kind: .symlink(target: f.linkTarget ?? ""), mode: 0o777)
-            }
-        case .stage(let s):
-            if path.isEmpty { return SourceNode(path: "", kind: .directory, mode: 0o755) }
-            guard let e = s.files[path] else { return nil }
-            switch e.kind {
-            case .archive, .hardlink:
-                throw BuildError("COPY --from: \(path) came from an unpacked archive or is a hard link; copy the original file instead")
-            default:
-                return SourceNode(path: path, kind: e.kind, mode: e.mode, uid: e.uid, gid: e.gid)
-            }
+    func stageNode(_ e: LayerEntry) throws -> SourceNode {
+        switch e.kind {
+        case .archive, .hardlink:
+            throw BuildError("COPY --from: \(e.path) came from an unpacked archive or is a hard link; copy the original file instead")
+        default:
+            return SourceNode(path: e.path, kind: e.kind, mode: e.mode, uid: e.uid, gid: e.gid, contentDigest: e.contentDigest)
         }
     }
 
@@ -49,21 +38,37 @@ extension Builder {
     func resolve(_ src: String, in source: CopySource) throws -> [SourceNode] {
         let clean = Builder.cleanSource(src)
         let isGlob = clean.contains { "*?[".contains($0) }
-        if !isGlob {
-            if let n = try node(clean, in: source) { return [n] }
-            // A stage built on an image we did not unpack may hold the path in a base layer.
-            if case .stage(let s) = source, !s.fromScratch {
-                throw BuildError("COPY --from: \(src) is not among the files that stage copied in; "
-                    + "files of its base image cannot be copied yet")
+        switch source {
+        case .context:
+            if !isGlob {
+                if clean.isEmpty { return [SourceNode(path: "", kind: .directory, mode: 0o755)] }
+                guard let i = context.index(of: clean) else {
+                    throw BuildError("\(src): no such file or directory in the build context (is it excluded by .dockerignore?)")
+                }
+                return [contextNode(i)]
             }
-            throw BuildError("\(src): no such file or directory in the build context (is it excluded by .dockerignore?)")
+            let found = context.files.indices.filter { fnmatch(clean, context.files[$0].path, FNM_PATHNAME) == 0 }.map(contextNode)
+            guard !found.isEmpty else { throw BuildError("\(src): no files in the build context match this pattern") }
+            return found
+        case .stage(let s):
+            if !isGlob {
+                if clean.isEmpty { return [SourceNode(path: "", kind: .directory, mode: 0o755)] }
+                if let e = s.files.entry(clean) { return [try stageNode(e)] }
+                // A stage built on an image holds more than its own layers say; those files are not read.
+                throw BuildError(s.fromScratch ? "COPY --from: \(src) does not exist in that stage"
+                    : "COPY --from: \(src) is not among the files that stage copied in; files of its base image cannot be copied yet")
+            }
+            let found = try s.files.sortedPaths.filter { fnmatch(clean, $0, FNM_PATHNAME) == 0 }.map { try stageNode(s.files.entry($0)!) }
+            guard !found.isEmpty else { throw BuildError("COPY --from: no files of that stage match \(src)") }
+            return found
         }
-        var found: [SourceNode] = []
-        for p in sortedPaths(source) where fnmatch(clean, p, FNM_PATHNAME) == 0 {
-            if let n = try node(p, in: source) { found.append(n) }
-        }
-        guard !found.isEmpty else { throw BuildError("\(src): no files in the build context match this pattern") }
-        return found
+    }
+
+    /// Context indexes of every file a matched node brings in, so they can be hashed in one pass.
+    func contextIndexes(_ n: SourceNode) -> [Int] {
+        guard let i = n.contextIndex ?? (n.path.isEmpty ? -1 : nil) else { return [] }
+        if n.isDirectory { return Array(context.indexes(under: n.path)) }
+        return i >= 0 ? [i] : []
     }
 
     /// The layer entries for one matched source: a file goes to the destination (or into it when it
@@ -78,20 +83,29 @@ extension Builder {
             }
             var m = node.mode
             if let mode { if case .symlink = node.kind {} else { m = mode } }
-            return LayerEntry(path: path, kind: kind, mode: m, uid: owner?.0 ?? node.uid, gid: owner?.1 ?? node.gid)
+            return LayerEntry(path: path, kind: kind, mode: m, uid: owner?.0 ?? node.uid, gid: owner?.1 ?? node.gid,
+                              contentDigest: node.contentDigest)
         }
         if n.isDirectory {
-            var out: [LayerEntry] = []
-            let prefix = n.path.isEmpty ? "" : n.path + "/"
-            for p in sortedPaths(source) where p.hasPrefix(prefix) && p != n.path {
-                guard let child = try node(p, in: source) else { continue }
-                out.append(entry(child, at: join(destRel, String(p.dropFirst(prefix.count)))))
+            let prefixCount = n.path.isEmpty ? 0 : n.path.utf8.count + 1
+            func rebased(_ p: String) -> String { join(destRel, String(p.utf8.dropFirst(prefixCount))!) }
+            switch source {
+            case .context:
+                return context.indexes(under: n.path).map { i in
+                    let child = contextNode(i)
+                    return entry(child, at: rebased(child.path))
+                }
+            case .stage(let s):
+                let prefix = n.path.isEmpty ? "" : n.path + "/"
+                return try s.files.sortedPaths.filter { $0.hasPrefix(prefix) }.map { p in
+                    entry(try stageNode(s.files.entry(p)!), at: rebased(p))
+                }
             }
-            return out
         }
         let name = n.path.split(separator: "/").last.map(String.init) ?? n.path
         if isAdd, case .file(let path, _) = n.kind, ArchiveSplicer.isArchive(path) {
-            return [LayerEntry(path: destRel, kind: .archive(source: path), mode: 0o755, uid: owner?.0 ?? 0, gid: owner?.1 ?? 0)]
+            return [LayerEntry(path: destRel, kind: .archive(source: path), mode: 0o755, uid: owner?.0 ?? 0, gid: owner?.1 ?? 0,
+                               contentDigest: n.contentDigest)]
         }
         return [entry(n, at: destIsDir ? join(destRel, name) : destRel)]
     }

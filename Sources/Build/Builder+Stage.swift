@@ -24,10 +24,11 @@ extension Builder {
         if from.lowercased() == "scratch" {
             var config = ImageConfig(platform: platform)
             config.config.env = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]
-            return Stage(config: config, layers: [], files: [:], fromScratch: true, args: [:])
+            return Stage(config: config, layers: [], files: FileIndex(), fromScratch: true, args: [:])
         }
         if let i = plan.stage(named: from, before: spec.index), let prior = built[i] {
             var s = prior
+            s.files = FileIndex(copying: prior.files)
             s.args = [:]
             s.cmdSetHere = false
             return s
@@ -72,7 +73,7 @@ extension Builder {
         c.architecture = finalPlatform.architecture
         c.os = finalPlatform.os
         c.variant = finalPlatform.variant
-        return Stage(config: c, layers: manifest.layers, files: [:], fromScratch: manifest.layers.isEmpty, args: [:],
+        return Stage(config: c, layers: manifest.layers, files: FileIndex(), fromScratch: manifest.layers.isEmpty, args: [:],
                      base: ("oci-layout://" + spec, descriptor.digest))
     }
 

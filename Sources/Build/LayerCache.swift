@@ -19,19 +19,42 @@ final class LayerCache {
         self.noCache = noCache
     }
 
-    func key(_ entries: [LayerEntry], digest: (String) throws -> Digest) throws -> Digest {
-        var text = "imagectl-layer-v1\n\(writer.compression)\n\(writer.epoch)\n"
+    func key(_ entries: [LayerEntry]) throws -> Digest {
+        var text: [UInt8] = []
         text.reserveCapacity(entries.count * 160)
+        func put(_ s: String) { text.append(contentsOf: s.utf8) }
+        func put(_ n: Int) {
+            if n == 0 { text.append(48); return }
+            var v = n
+            let start = text.count
+            while v > 0 { text.append(UInt8(48 + v % 10)); v /= 10 }
+            text[start...].reverse()
+        }
+        func digest(_ e: LayerEntry) throws -> String {
+            guard let d = e.contentDigest else { throw BuildError("\(e.path): no content digest") }
+            return d.hex
+        }
+        put("imagectl-layer-v1\n\(writer.compression)\n\(writer.epoch)\n")
         for e in entries {
-            let detail: String
+            put(e.path)
+            text.append(0)
+            put(Int(e.mode))
+            text.append(32)
+            put(e.uid)
+            text.append(32)
+            put(e.gid)
             switch e.kind {
-            case .file(let source, let size): detail = "f \(size) \(try digest(source).hex)"
-            case .directory: detail = "d"
-            case .symlink(let target): detail = "l \(target)"
-            case .hardlink(let target): detail = "h \(target)"
-            case .archive(let source): detail = "a \(try digest(source).hex)"
+            case .file(_, let size):
+                put(" f ")
+                put(Int(size))
+                text.append(32)
+                put(try digest(e))
+            case .directory: put(" d")
+            case .symlink(let target): put(" l "); put(target)
+            case .hardlink(let target): put(" h "); put(target)
+            case .archive: put(" a "); put(try digest(e))
             }
-            text += "\(e.path)\u{0}\(String(e.mode, radix: 8)) \(e.uid) \(e.gid) \(detail)\n"
+            text.append(10)
         }
         return Digest.sha256(text)
     }

@@ -7,7 +7,7 @@ struct Stage {
     var config: ImageConfig
     var layers: [Descriptor]
     /// What this stage's own layers put where, for COPY --from and for directory checks.
-    var files: [String: LayerEntry]
+    var files: FileIndex
     /// Whether the stage started from nothing, so `files` is its whole filesystem.
     var fromScratch: Bool
     /// ARGs in scope, with their values.

@@ -45,6 +45,7 @@ public struct DockerIgnore: Sendable {
 
     /// Whether a context-relative path is excluded.
     public func excludes(_ path: String) -> Bool {
+        if patterns.isEmpty { return false }
         let parts = path.split(separator: "/").map(String.init)
         var excluded = false
         for p in patterns where DockerIgnore.matchesOrParent(p.parts[...], parts) {

@@ -1,3 +1,5 @@
+import OCI
+
 /// One thing a layer holds, in the order it goes into the tar.
 public struct LayerEntry: Hashable, Sendable {
     public enum Kind: Hashable, Sendable {
@@ -18,13 +20,16 @@ public struct LayerEntry: Hashable, Sendable {
     public var mode: UInt32
     public var uid: Int
     public var gid: Int
+    /// The SHA-256 of a file's or archive's bytes: what the layer cache key is made of.
+    public var contentDigest: Digest?
 
-    public init(path: String, kind: Kind, mode: UInt32, uid: Int = 0, gid: Int = 0) {
+    public init(path: String, kind: Kind, mode: UInt32, uid: Int = 0, gid: Int = 0, contentDigest: Digest? = nil) {
         self.path = path
         self.kind = kind
         self.mode = mode
         self.uid = uid
         self.gid = gid
+        self.contentDigest = contentDigest
     }
 }
 

@@ -4,10 +4,11 @@ import OCI
 /// Remembers each context file's content digest against its stat (size, mtime, ctime, inode), so a
 /// rebuild of an unchanged context reads no file contents.
 ///
-/// One line per file: `size mtime ctime inode hex path`. A file modified within the last second
-/// before it was hashed is not remembered: a write in the same clock tick would go unnoticed.
-public final class StatCache: @unchecked Sendable {
-    struct Record: Equatable {
+/// One line per file, `size mtime ctime inode hex path`, in path order so that loading is a merge
+/// with the sorted walk rather than a hash table. A file modified within the second before the
+/// build started is not remembered: a second write in the same clock tick would go unnoticed.
+struct StatCache {
+    struct Record {
         var size: Int64
         var mtime: Int64
         var ctime: Int64
@@ -15,58 +16,59 @@ public final class StatCache: @unchecked Sendable {
         var digest: Digest
     }
 
-    let path: String
-    private var records: [String: Record] = [:]
-    private let lock = NSLock()
-    private var dirty = false
-    let startedAt: Int64
-
-    public init(path: String) {
-        self.path = path
-        startedAt = Int64(Date().timeIntervalSince1970 * 1e9)
+    /// Fills `digest` of every file whose stat still matches its record.
+    static func apply(path: String, to files: inout [ContextFile]) {
         guard let data = FileManager.default.contents(atPath: path) else { return }
         data.withUnsafeBytes { (buf: UnsafeRawBufferPointer) in
+            var i = 0
             for line in buf.split(separator: 10) {
-                let fields = line.split(separator: 32, maxSplits: 5)
-                guard fields.count == 6,
-                      let size = Int64(String(decoding: fields[0], as: UTF8.self)),
-                      let mtime = Int64(String(decoding: fields[1], as: UTF8.self)),
-                      let ctime = Int64(String(decoding: fields[2], as: UTF8.self)),
-                      let inode = UInt64(String(decoding: fields[3], as: UTF8.self)),
-                      fields[4].count == 64 else { continue }
-                let name = String(decoding: fields[5], as: UTF8.self)
-                records[name] = Record(size: size, mtime: mtime, ctime: ctime, inode: inode,
-                                       digest: Digest(hex: String(decoding: fields[4], as: UTF8.self)))
+                guard let (name, record) = parse(line) else { continue }
+                // Both lists are sorted by path: advance through the files to this record's path.
+                while i < files.count, files[i].path < name { i += 1 }
+                guard i < files.count else { return }
+                let f = files[i]
+                if f.path == name, f.type == .file, f.size == record.size, f.mtime == record.mtime,
+                   f.ctime == record.ctime, f.inode == record.inode {
+                    files[i].digest = record.digest
+                }
             }
         }
     }
 
-    func lookup(_ f: ContextFile) -> Digest? {
-        lock.lock()
-        defer { lock.unlock() }
-        guard let r = records[f.path], r.size == f.size, r.mtime == f.mtime, r.ctime == f.ctime, r.inode == f.inode else { return nil }
-        return r.digest
-    }
-
-    func remember(_ f: ContextFile, _ digest: Digest) {
-        guard f.mtime < startedAt - 1_000_000_000, f.ctime < startedAt - 1_000_000_000 else { return }
-        lock.lock()
-        records[f.path] = Record(size: f.size, mtime: f.mtime, ctime: f.ctime, inode: f.inode, digest: digest)
-        dirty = true
-        lock.unlock()
-    }
-
-    /// Writes the records through `write(data, path)`, which must replace the file atomically.
-    public func save(_ write: (Data, String) throws -> Void) throws {
-        lock.lock()
-        defer { lock.unlock() }
-        guard dirty else { return }
-        var out = ""
-        out.reserveCapacity(records.count * 120)
-        for (name, r) in records where !name.contains("\n") {
-            out += "\(r.size) \(r.mtime) \(r.ctime) \(r.inode) \(r.digest.hex) \(name)\n"
+    private static func parse(_ line: Slice<UnsafeRawBufferPointer>) -> (String, Record)? {
+        var fields: [Int64] = []
+        var idx = line.startIndex
+        for _ in 0..<4 {
+            var v: Int64 = 0
+            var any = false
+            while idx < line.endIndex, line[idx] != 32 {
+                let c = line[idx]
+                guard c >= 48, c <= 57 else { return nil }
+                v = v &* 10 &+ Int64(c - 48)
+                any = true
+                idx += 1
+            }
+            guard any, idx < line.endIndex else { return nil }
+            fields.append(v)
+            idx += 1
         }
-        try write(Data(out.utf8), path)
-        dirty = false
+        guard line.endIndex - idx > 65, line[idx + 64] == 32 else { return nil }
+        let hex = String(decoding: UnsafeRawBufferPointer(rebasing: line[idx..<(idx + 64)]), as: UTF8.self)
+        let name = String(decoding: UnsafeRawBufferPointer(rebasing: line[(idx + 65)...]), as: UTF8.self)
+        return (name, Record(size: fields[0], mtime: fields[1], ctime: fields[2], inode: UInt64(fields[3]), digest: Digest(hex: hex)))
+    }
+
+    /// The records of every hashed file that was not modified in the last second before `startedAt`.
+    static func encode(_ files: [ContextFile], startedAt: Int64) -> Data {
+        var out: [UInt8] = []
+        out.reserveCapacity(files.count * 120)
+        for f in files {
+            guard let d = f.digest, f.mtime < startedAt - 1_000_000_000, f.ctime < startedAt - 1_000_000_000,
+                  !f.path.utf8.contains(10) else { continue }
+            out.append(contentsOf: "\(f.size) \(f.mtime) \(f.ctime) \(f.inode) \(d.hex) ".utf8)
+            out.append(contentsOf: f.path.utf8)
+            out.append(10)
+        }
+        return Data(out)
     }
 }

@@ -1,0 +1,33 @@
+import Layers
+
+/// What a stage's own layers put where, for COPY --from and for "is the destination a directory".
+/// Layers are kept as they were made; the path index is built only when something asks.
+final class FileIndex {
+    private var layers: [[LayerEntry]] = []
+    private var index: [String: LayerEntry]?
+
+    init() {}
+
+    init(copying other: FileIndex) { layers = other.layers }
+
+    func add(_ entries: [LayerEntry]) {
+        layers.append(entries)
+        index = nil
+    }
+
+    func entry(_ path: String) -> LayerEntry? {
+        if index == nil {
+            var map: [String: LayerEntry] = [:]
+            for layer in layers { for e in layer { map[e.path] = e } }
+            index = map
+        }
+        return index![path]
+    }
+
+    var sortedPaths: [String] {
+        _ = entry("")
+        return index!.keys.sorted()
+    }
+
+    var isEmpty: Bool { layers.allSatisfy(\.isEmpty) }
+}
