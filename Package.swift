@@ -29,6 +29,7 @@ let package = Package(
         .testTarget(name: "LayersTests", dependencies: ["Layers", "OCI"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "OCI"]),
         .testTarget(name: "BuildTests", dependencies: ["Build", "Store", "OCI", "Layers"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["OCI"]),
     ],
     swiftLanguageModes: [.v6]
 )

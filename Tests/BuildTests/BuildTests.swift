@@ -1,0 +1,243 @@
+import Build
+import Foundation
+import Layers
+import OCI
+import Store
+import Testing
+
+/// Builds in a temp context and store, and reads the results back from the store.
+struct Fixture {
+    let context: String
+    let store: Store
+
+    init() throws {
+        context = try makeTempDir("ctx")
+        store = try Store(root: try makeTempDir("store"))
+    }
+
+    func remove() {
+        try? FileManager.default.removeItem(atPath: context)
+        try? FileManager.default.removeItem(atPath: store.root)
+    }
+
+    func file(_ path: String, _ text: String) throws { try write(text, to: context + "/" + path) }
+
+    func build(_ containerfile: String, platforms: [String] = ["linux/amd64"], args: [String: String] = [:],
+               noCache: Bool = false) throws -> BuildResult {
+        try file("Containerfile", containerfile)
+        let options = BuildOptions(context: context, platforms: try platforms.map { try Platform(parsing: $0) },
+                                   buildArgs: args, noCache: noCache)
+        return try Builder(options: options, store: store).build()
+    }
+
+    func manifest(_ d: Descriptor) throws -> ImageManifest {
+        try CanonicalJSON.decode(ImageManifest.self, from: try store.readBlob(d.digest))
+    }
+
+    func config(_ d: Descriptor) throws -> ImageConfig {
+        try CanonicalJSON.decode(ImageConfig.self, from: try store.readBlob(try manifest(d).config.digest))
+    }
+
+    /// The paths in one layer, from the system's tar.
+    func listing(_ layer: Descriptor) throws -> [String] {
+        String(decoding: try run(["tar", "-tzf", store.blobPath(layer.digest)]), as: UTF8.self)
+            .split(separator: "\n").map(String.init)
+    }
+}
+
+@Suite struct BuildTests {
+    @Test func configInstructionsFollowDocker() throws {
+        let f = try Fixture()
+        defer { f.remove() }
+        try f.file("app/main.sh", "echo hi\n")
+        let r = try f.build("""
+            ARG VERSION=1.0
+            FROM scratch
+            ARG VERSION
+            ARG TARGETARCH
+            ENV APP_VERSION=${VERSION} ARCH=$TARGETARCH
+            ENV GREETING hello world
+            LABEL org.opencontainers.image.version="${VERSION}" quoted='single $NOT'
+            WORKDIR /srv
+            WORKDIR app
+            USER 1000:1000
+            EXPOSE 8080 53/udp
+            VOLUME ["/data"]
+            STOPSIGNAL SIGINT
+            HEALTHCHECK --interval=30s --retries=2 CMD ["/app/main.sh", "--check"]
+            COPY app/ ./
+            CMD ["serve"]
+            ENTRYPOINT ["/bin/sh", "/srv/app/main.sh"]
+            """, platforms: ["linux/arm64"], args: ["VERSION": "2.0"])
+        let c = try f.config(r.descriptor)
+        #expect(c.architecture == "arm64")
+        #expect(c.config.envValue("APP_VERSION") == "2.0")
+        #expect(c.config.envValue("ARCH") == "arm64")
+        #expect(c.config.envValue("GREETING") == "hello world")
+        #expect(c.config.labels?["org.opencontainers.image.version"] == "2.0")
+        #expect(c.config.labels?["quoted"] == "single $NOT")
+        #expect(c.config.workingDir == "/srv/app")
+        #expect(c.config.user == "1000:1000")
+        #expect(Set(c.config.exposedPorts?.keys.map { $0 } ?? []) == ["8080/tcp", "53/udp"])
+        #expect(c.config.volumes?["/data"] != nil)
+        #expect(c.config.stopSignal == "SIGINT")
+        #expect(c.config.healthcheck?.test == ["CMD", "/app/main.sh", "--check"])
+        #expect(c.config.healthcheck?.interval == 30_000_000_000)
+        // ENTRYPOINT after CMD in the same stage keeps CMD.
+        #expect(c.config.entrypoint == ["/bin/sh", "/srv/app/main.sh"])
+        #expect(c.config.cmd == ["serve"])
+        #expect(c.rootfs.diffIDs.count == 1)
+        #expect(try f.listing(try f.manifest(r.descriptor).layers[0]) == ["srv/app/main.sh"])
+    }
+
+    @Test func copyRulesForFilesDirectoriesAndGlobs() throws {
+        let f = try Fixture()
+        defer { f.remove() }
+        try f.file("a.txt", "a")
+        try f.file("b.txt", "b")
+        try f.file("dir/sub/c.txt", "c")
+        try f.file("notes.md", "n")
+        let r = try f.build("""
+            FROM scratch
+            COPY a.txt /one/renamed.txt
+            COPY *.txt /many/
+            COPY dir /tree/
+            COPY --chown=10:20 --chmod=640 a.txt /owned/
+            """)
+        let layers = try f.manifest(r.descriptor).layers
+        #expect(try f.listing(layers[0]) == ["one/renamed.txt"])
+        #expect(try f.listing(layers[1]) == ["many/a.txt", "many/b.txt"])
+        #expect(try f.listing(layers[2]) == ["tree/sub/", "tree/sub/c.txt"])
+        let owned = String(decoding: try run(["tar", "-tvzf", f.store.blobPath(layers[3].digest)]), as: UTF8.self)
+        #expect(owned.hasPrefix("-rw-r----- 10/20"))
+    }
+
+    @Test func platformIndependentLayersAreBuiltOnce() throws {
+        let f = try Fixture()
+        defer { f.remove() }
+        try f.file("bin/amd64/tool", "x86")
+        try f.file("bin/arm64/tool", "arm")
+        try f.file("app/run.sh", "run")
+        let r = try f.build("""
+            FROM scratch
+            ARG TARGETARCH
+            COPY bin/${TARGETARCH}/tool /usr/bin/tool
+            COPY app/ /app/
+            """, platforms: ["linux/amd64", "linux/arm64"])
+        #expect(r.descriptor.mediaType == MediaType.ociIndex)
+        #expect(r.manifests.map { $0.platform?.description } == ["linux/amd64", "linux/arm64"])
+        let amd = try f.manifest(r.manifests[0]).layers
+        let arm = try f.manifest(r.manifests[1]).layers
+        #expect(amd[0] != arm[0])
+        #expect(amd[1] == arm[1])
+        #expect(r.events.map(\.outcome) == [.built, .built, .built, .shared])
+    }
+
+    @Test func unchangedRebuildReadsNothingAndChangesRebuildOneLayer() throws {
+        let f = try Fixture()
+        defer { f.remove() }
+        for d in ["a", "b", "c"] { try f.file("\(d)/file.txt", d) }
+        // Files changed within the second before a build are not trusted to the stat cache: let them age.
+        Thread.sleep(forTimeInterval: 1.1)
+        let spec = "FROM scratch\nCOPY a/ /a/\nCOPY b/ /b/\nCOPY c/ /c/\n"
+        let first = try f.build(spec)
+        #expect(first.hashedFiles == 3)
+        let again = try f.build(spec)
+        #expect(again.descriptor == first.descriptor)
+        #expect(again.hashedFiles == 0)
+        #expect(again.events.allSatisfy { $0.outcome == .cached })
+        try f.file("b/file.txt", "changed")
+        Thread.sleep(forTimeInterval: 1.1)
+        let changed = try f.build(spec)
+        #expect(changed.events.map(\.outcome) == [.cached, .built, .cached])
+        #expect(changed.hashedFiles == 1)
+    }
+
+    @Test func copiesWithOtherMtimesGiveTheSameImage() throws {
+        let a = try Fixture()
+        let b = try Fixture()
+        defer { a.remove(); b.remove() }
+        for f in [a, b] {
+            try f.file("app/x.txt", "same")
+            try f.file("app/deep/y.txt", "bytes")
+        }
+        try run(["bash", "-c", "touch -d 2001-01-01 \(b.context)/app/x.txt \(b.context)/app/deep"])
+        let spec = "FROM scratch\nCOPY app/ /app/\nENV A=1\n"
+        #expect(try a.build(spec, platforms: ["linux/amd64", "linux/arm64"]).descriptor
+            == b.build(spec, platforms: ["linux/amd64", "linux/arm64"]).descriptor)
+    }
+
+    @Test func stagesAndCopyFrom() throws {
+        let f = try Fixture()
+        defer { f.remove() }
+        try f.file("src/app.bin", "binary")
+        let r = try f.build("""
+            FROM scratch AS build
+            COPY src/ /out/
+            FROM scratch
+            COPY --from=build /out/app.bin /usr/local/bin/app
+            """)
+        let layers = try f.manifest(r.descriptor).layers
+        #expect(layers.count == 1)
+        #expect(try f.listing(layers[0]) == ["usr/local/bin/app"])
+    }
+
+    @Test func ociLayoutBase() throws {
+        let base = try Fixture()
+        let f = try Fixture()
+        defer { base.remove(); f.remove() }
+        try base.file("etc/os-release", "ID=test\n")
+        let b = try base.build("FROM scratch\nCOPY etc/ /etc/\nENV BASE=1\nCMD [\"/bin/sh\"]\nENTRYPOINT [\"/init\"]\n")
+        let layout = f.context + "/base"
+        try OCILayoutTestWriter.write(store: base.store, image: b.descriptor, to: layout, tag: "v1")
+        try f.file("x", "x")
+        let r = try f.build("FROM oci-layout://base:v1\nCOPY x /x\n")
+        let c = try f.config(r.descriptor)
+        #expect(c.config.envValue("BASE") == "1")
+        #expect(c.config.entrypoint == ["/init"])
+        #expect(c.rootfs.diffIDs.count == 2)
+        #expect(try f.manifest(r.descriptor).annotations?["org.opencontainers.image.base.digest"] == b.descriptor.digest.description)
+    }
+
+    @Test(arguments: [
+        ("FROM scratch\nRUN make\n", "Containerfile:2: RUN would execute code inside the image"),
+        ("FROM scratch\nCOPY missing.txt /x\n", "Containerfile:2: missing.txt: no such file or directory in the build context"),
+        ("FROM scratch\nCOPY a.txt b.txt /notadir\n", "Containerfile:2: COPY with several sources needs a directory destination"),
+        ("FROM scratch\nCOPY --chown=bob a.txt /x\n", "Containerfile:2: --chown=bob: use numeric IDs"),
+        ("FROM scratch\nADD https://example.com/x /x\n", "Containerfile:2: ADD https://example.com/x: remote sources are not supported"),
+        ("FROM ubuntu:22.04\n", "Containerfile:1: FROM ubuntu:22.04: pulling base images from a registry is not available yet"),
+        ("FROM scratch\nCOPY --from=nope a.txt /x\n", "Containerfile:2: COPY --from=nope: no earlier stage"),
+        ("FROM scratch\nENV A=${B:?must_be_set}\n", "Containerfile:2: B: must_be_set"),
+        ("FROM scratch\nEXPOSE 99999\n", "Containerfile:2: EXPOSE 99999"),
+        ("FROM scratch\nHEALTHCHECK --interval=soon CMD true\n", "Containerfile:2: --interval=soon"),
+        ("FROM --platform=linux/sparc scratch\n", "Containerfile:1: invalid platform"),
+    ])
+    func badInputGetsOneLine(_ containerfile: String, _ message: String) throws {
+        let f = try Fixture()
+        defer { f.remove() }
+        try f.file("a.txt", "a")
+        try f.file("b.txt", "b")
+        #expect {
+            try f.build(containerfile)
+        } throws: { error in
+            let text = "\(error)"
+            return text.hasSuffix(message) || text.contains("/Containerfile:" + message.dropFirst("Containerfile:".count))
+        }
+        // Nothing half-written is left behind.
+        #expect((try FileManager.default.contentsOfDirectory(atPath: f.store.tmpDir)).isEmpty)
+    }
+}
+
+/// Writes a layout the way `imagectl build --output type=oci` does, for FROM oci-layout:// tests.
+enum OCILayoutTestWriter {
+    static func write(store: Store, image: Descriptor, to dir: String, tag: String) throws {
+        try FileManager.default.createDirectory(atPath: dir + "/blobs/sha256", withIntermediateDirectories: true)
+        for d in try store.closure(of: image) {
+            try? FileManager.default.copyItem(atPath: store.blobPath(d.digest), toPath: "\(dir)/blobs/sha256/\(d.digest.hex)")
+        }
+        var top = image
+        top.annotations = [OCILayout.refNameAnnotation: tag]
+        try Data(#"{"imageLayoutVersion":"1.0.0"}"#.utf8).write(to: URL(fileURLWithPath: dir + "/oci-layout"))
+        try CanonicalJSON.encode(ImageIndex(manifests: [top])).write(to: URL(fileURLWithPath: dir + "/index.json"))
+    }
+}

@@ -1,0 +1,45 @@
+import Foundation
+
+/// The imagectl binary built by `swift build` (or $IMAGECTL_BIN), run as a user would run it.
+enum CLI {
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized.path
+
+    static var binary: String {
+        ProcessInfo.processInfo.environment["IMAGECTL_BIN"] ?? packageRoot + "/.build/debug/imagectl"
+    }
+
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    /// Runs imagectl with its own store; never throws on a non-zero exit, so tests can assert on it.
+    static func run(_ args: [String], home: String, environment: [String: String] = [:]) throws -> Result {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binary)
+        p.arguments = args
+        var env = ProcessInfo.processInfo.environment
+        env["IMAGECTL_HOME"] = home
+        for (k, v) in environment { env[k] = v }
+        p.environment = env
+        let out = Pipe()
+        let err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    static var hello: String { packageRoot + "/Fixtures/hello" }
+
+    /// The example needs its per-platform busybox; without it the tests fail with the fix to apply.
+    static func requireFixtures() throws {
+        for arch in ["amd64", "arm64"] where !FileManager.default.isExecutableFile(atPath: "\(hello)/rootfs/\(arch)/bin/busybox") {
+            throw ToolError(message: "Fixtures/hello/rootfs/\(arch) is missing: run Scripts/fixtures (Scripts/test does)")
+        }
+    }
+}

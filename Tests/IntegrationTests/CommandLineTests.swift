@@ -1,0 +1,62 @@
+import Foundation
+import Testing
+
+@Suite struct CommandLineTests {
+    @Test(arguments: [
+        (["build", "--platform", "linux/sparc", "."], "invalid platform \"linux/sparc\""),
+        (["build", "/nonexistent-context"], "is not a directory"),
+        (["build", "--output", "type=zip,dest=x", "."], "--output type=zip,dest=x: type must be"),
+        (["build", "--compression", "brotli", "."], "--compression brotli"),
+        (["build", "-t", "Bad:Name", "."], "invalid image reference \"Bad:Name\""),
+    ])
+    func badArgumentsFailWithOneLine(_ args: [String], _ message: String) throws {
+        let tmp = try makeTempDir("cli")
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
+        try write("FROM scratch\n", to: tmp + "/Containerfile")
+        let r = try CLI.run(args.map { $0 == "." ? tmp : $0 }, home: tmp + "/store")
+        #expect(r.status != 0)
+        #expect(r.stderr.contains(message), "\(r.stderr)")
+        #expect(r.stderr.split(separator: "\n").count == 1)
+        #expect(r.stdout.isEmpty)
+    }
+
+    @Test func containerfileErrorsNameFileAndLine() throws {
+        let tmp = try makeTempDir("cli")
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
+        try write("FROM scratch\n\nRUN pip install flask\n", to: tmp + "/Containerfile")
+        let r = try CLI.run(["build", tmp], home: tmp + "/store")
+        #expect(r.status == 1)
+        #expect(r.stderr.hasPrefix("imagectl: error: \(tmp)/Containerfile:3: RUN would execute code inside the image"))
+        #expect(r.stderr.contains("COPY"))
+    }
+
+    @Test func storeCommands() throws {
+        try CLI.requireFixtures()
+        let tmp = try makeTempDir("store")
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
+        let home = tmp + "/store"
+        let b = try CLI.run(["build", "-t", "hello:a", "-t", "ghcr.io/acme/hello:b", "--progress", "plain", CLI.hello], home: home)
+        #expect(b.status == 0, "\(b.stderr)")
+        #expect(b.stderr.contains("built 3 layer(s)"))
+        let again = try CLI.run(["build", "-t", "hello:a", CLI.hello], home: home)
+        #expect(again.stderr.contains("built 0 layer(s), reused 3"))
+        #expect(again.stdout == b.stdout)
+        let images = try CLI.run(["images"], home: home)
+        #expect(images.stdout.contains("hello:a\t" + b.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(images.stdout.contains("ghcr.io/acme/hello:b\t"))
+        let verify = try CLI.run(["cache", "verify"], home: home)
+        #expect(verify.status == 0)
+        #expect(verify.stdout.contains("0 corrupt"))
+        // A damaged blob is found and the command fails.
+        let blobs = try FileManager.default.contentsOfDirectory(atPath: home + "/blobs/sha256")
+        try Data("damage".utf8).write(to: URL(fileURLWithPath: home + "/blobs/sha256/" + blobs[0]))
+        let bad = try CLI.run(["cache", "verify"], home: home)
+        #expect(bad.status == 1)
+        #expect(bad.stdout.contains("corrupt: sha256:" + blobs[0]))
+        let du = try CLI.run(["cache", "du"], home: home)
+        #expect(du.stdout.contains("images: 2"))
+        let prune = try CLI.run(["cache", "prune"], home: home)
+        #expect(prune.status == 0)
+        #expect(prune.stdout.hasPrefix("removed "))
+    }
+}

@@ -1,0 +1,32 @@
+import Layers
+import Testing
+
+@Suite struct DockerIgnoreTests {
+    @Test(arguments: [
+        (["*.md"], "README.md", true),
+        (["*.md"], "docs/README.md", false),
+        (["**/*.md"], "docs/a/README.md", true),
+        (["**/*.md"], "README.md", true),
+        (["docs"], "docs/a/b.txt", true),
+        (["/docs/"], "docs/a/b.txt", true),
+        (["./build"], "build", true),
+        (["*", "!keep.txt"], "keep.txt", false),
+        (["*", "!keep.txt"], "other.txt", true),
+        (["logs/**", "!logs/keep/**"], "logs/keep/a.log", false),
+        (["logs/**", "!logs/keep/**"], "logs/drop/a.log", true),
+        (["a?c"], "abc", true),
+        (["a?c"], "a/c", false),
+        (["[a-c]x"], "bx", true),
+        (["# comment", ""], "# comment", false),
+        (["dir/*/file"], "dir/x/file", true),
+        (["dir/*/file"], "dir/x/y/file", false),
+    ])
+    func matches(_ patterns: [String], _ path: String, _ excluded: Bool) {
+        #expect(DockerIgnore(lines: patterns).excludes(path) == excluded)
+    }
+
+    @Test func exceptionsAreKnown() {
+        #expect(DockerIgnore(lines: ["*", "!a"]).hasExceptions)
+        #expect(!DockerIgnore(lines: ["*"]).hasExceptions)
+    }
+}

@@ -1,0 +1,46 @@
+import Foundation
+
+/// A fresh directory under the system temp dir, removed by the caller.
+func makeTempDir(_ name: String = "t") throws -> String {
+    let path = NSTemporaryDirectory() + "imagectl-\(name)-\(UUID().uuidString)"
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}
+
+/// Runs a tool and returns its stdout; a failure (or a missing tool) fails the test, never skips it.
+@discardableResult
+func run(_ args: [String], stdin: Data? = nil) throws -> Data {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    p.arguments = args
+    let out = Pipe()
+    let err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    if let stdin {
+        let inPipe = Pipe()
+        p.standardInput = inPipe
+        try p.run()
+        inPipe.fileHandleForWriting.write(stdin)
+        try inPipe.fileHandleForWriting.close()
+    } else {
+        try p.run()
+    }
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    let errData = err.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    guard p.terminationStatus == 0 else {
+        throw ToolError(message: "\(args.joined(separator: " ")) exited \(p.terminationStatus): \(String(decoding: errData, as: UTF8.self))")
+    }
+    return data
+}
+
+struct ToolError: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
+}
+
+func write(_ text: String, to path: String) throws {
+    try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+    try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+}
