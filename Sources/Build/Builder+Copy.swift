@@ -55,7 +55,8 @@ extension Builder {
         // Content digests for every file from the context: the stat cache, or one parallel hashing pass.
         if case .context = source {
             try context.hash(matches.flatMap { $0.1.flatMap(contextIndexes) })
-            matches = matches.map { ($0.0, $0.1.map { $0.contextIndex.map(contextNode) ?? $0 }) }
+            // Matched single files take their digest now; directories' files read theirs as they are listed.
+            matches = matches.map { ($0.0, $0.1.map { n in n.isDirectory ? n : n.contextIndex.map(contextNode) ?? n }) }
         }
         var entries: [LayerEntry] = []
         var linkTargets: [[UInt64]: String] = [:]
@@ -67,7 +68,8 @@ extension Builder {
         }
         // The last source wins when two put something at the same path, as when extracting in order.
         // One directory's entries arrive sorted and unique already: skip the dictionary then.
-        let sortedUnique = zip(entries, entries.dropFirst()).allSatisfy { $0.path < $1.path }
+        let oneSource = matches.count == 1 && matches[0].1.count == 1
+        let sortedUnique = oneSource || zip(entries, entries.dropFirst()).allSatisfy { $0.path < $1.path }
         if !sortedUnique || !linkTargets.isEmpty {
             var byPath: [String: LayerEntry] = [:]
             for e in entries { byPath[e.path] = e }

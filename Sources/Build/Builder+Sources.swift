@@ -18,7 +18,7 @@ extension Builder {
         let f = context.files[i]
         switch f.type {
         case .file:
-            return SourceNode(path: f.path, kind: .file(source: context.absolute(f.path), size: f.size), mode: f.mode,
+            return SourceNode(path: f.path, kind: .file(source: f.path, size: f.size), mode: f.mode,
                               linkID: f.links > 1 ? [f.device, f.inode] : nil, contentDigest: f.digest, contextIndex: i)
         case .directory: return SourceNode(path: f.path, kind: .directory, mode: f.mode, contextIndex: i)
         case .symlink: return SourceNode(path: f.path, kind: .symlink(target: f.linkTarget ?? ""), mode: 0o777, contextIndex: i)
@@ -103,7 +103,7 @@ extension Builder {
             }
         }
         let name = n.path.split(separator: "/").last.map(String.init) ?? n.path
-        if isAdd, case .file(let path, _) = n.kind, ArchiveSplicer.isArchive(path) {
+        if isAdd, case .file(let path, _) = n.kind, ArchiveSplicer.isArchive(context.absolute(path)) {
             return [LayerEntry(path: destRel, kind: .archive(source: path), mode: 0o755, uid: owner?.0 ?? 0, gid: owner?.1 ?? 0,
                                contentDigest: n.contentDigest)]
         }

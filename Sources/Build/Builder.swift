@@ -31,7 +31,7 @@ public final class Builder: @unchecked Sendable {
         let absolute = URL(fileURLWithPath: contextPath).standardizedFileURL.path
         context = try BuildContext(root: contextPath, statCachePath: store.statCachePath(context: absolute))
         layers = LayerCache(store: store, writer: LayerWriter(compression: options.compression, epoch: options.epoch),
-                            noCache: options.noCache)
+                            noCache: options.noCache, sourceRoot: context.root)
     }
 
     static func findContainerfile(_ file: String?, context: String) throws -> String {

@@ -11,9 +11,12 @@ final class LayerCache {
     let store: Store
     let writer: LayerWriter
     let noCache: Bool
+    /// Where entries' relative sources are read from: the build context.
+    let sourceRoot: String
     private var memo: [Digest: LayerRecord] = [:]
 
-    init(store: Store, writer: LayerWriter, noCache: Bool) {
+    init(store: Store, writer: LayerWriter, noCache: Bool, sourceRoot: String) {
+        self.sourceRoot = sourceRoot
         self.store = store
         self.writer = writer
         self.noCache = noCache
@@ -68,7 +71,7 @@ final class LayerCache {
         let tmp = store.tempPath("layer")
         let written: WrittenLayer
         do {
-            written = try writer.write(entries, to: tmp)
+            written = try writer.write(entries, sourceRoot: sourceRoot, to: tmp)
         } catch {
             unlink(tmp)
             throw error

@@ -38,9 +38,11 @@ public final class BuildContext: @unchecked Sendable {
         self.root = String(cString: resolved)
         ignore = try DockerIgnore(contentsOf: self.root + "/.dockerignore")
         self.statCachePath = statCachePath
-        try walk("")
+        // The stat records are read on another core while this one starts the walk.
+        let records = StatCache.Loader(path: statCachePath)
+        files = try ContextWalker(root: self.root, ignore: ignore).walk()
         files.sort { $0.path < $1.path }
-        if let statCachePath { StatCache.apply(path: statCachePath, to: &files) }
+        StatCache.merge(records.wait(), into: &files)
     }
 
     public func absolute(_ rel: String) -> String { rel.isEmpty ? root : root + "/" + rel }
@@ -71,56 +73,13 @@ public final class BuildContext: @unchecked Sendable {
         return lo
     }
 
-    /// Reads one directory with `fstatat` relative to its descriptor, so no absolute path is built per file.
-    private func walk(_ rel: String) throws {
-        let dirPath = absolute(rel)
-        let dfd = open(dirPath, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard dfd >= 0, let dir = fdopendir(dfd) else { throw LayerError.io(dirPath, errnoString()) }
-        defer { closedir(dir) }
-        var subdirs: [String] = []
-        while let ent = readdir(dir) {
-            let name = withUnsafePointer(to: ent.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-            }
-            if name == "." || name == ".." { continue }
-            let childRel = rel.isEmpty ? name : rel + "/" + name
-            var st = stat()
-            guard fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 else { throw LayerError.io(absolute(childRel), errnoString()) }
-            let fmt = st.st_mode & S_IFMT
-            let isDir = fmt == S_IFDIR
-            if ignore.excludes(childRel) {
-                // An excluded directory is still walked when a "!" pattern could bring back part of it.
-                if isDir && ignore.hasExceptions { subdirs.append(childRel) }
-                continue
-            }
-            let type: ContextFile.FileType
-            var target: String?
-            switch fmt {
-            case S_IFREG: type = .file
-            case S_IFDIR: type = .directory
-            case S_IFLNK:
-                type = .symlink
-                var buf = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-                let n = readlinkat(dfd, name, &buf, Int(PATH_MAX))
-                guard n >= 0 else { throw LayerError.io(absolute(childRel), errnoString()) }
-                target = String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            default:
-                continue // sockets, fifos and devices are not part of an image context
-            }
-            files.append(ContextFile(
-                path: childRel, type: type, mode: UInt32(st.st_mode & 0o7777), size: Int64(st.st_size),
-                mtime: Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec),
-                ctime: Int64(st.st_ctim.tv_sec) * 1_000_000_000 + Int64(st.st_ctim.tv_nsec),
-                inode: UInt64(st.st_ino), device: UInt64(st.st_dev), links: UInt64(st.st_nlink), linkTarget: target))
-            if isDir { subdirs.append(childRel) }
-        }
-        for d in subdirs { try walk(d) }
-    }
-
     /// Makes sure the files at these indexes have content digests: those the stat cache did not
     /// vouch for are hashed on every core.
     public func hash(_ indexes: [Int]) throws {
-        let missing = indexes.filter { files[$0].type == .file && files[$0].digest == nil }
+        var missing: [Int] = []
+        files.withUnsafeBufferPointer { all in
+            for i in indexes where all[i].type == .file && all[i].digest == nil { missing.append(i) }
+        }
         guard !missing.isEmpty else { return }
         let results = UnsafeMutableBufferPointer<Result<Digest, Error>?>.allocate(capacity: missing.count)
         results.initialize(repeating: nil)

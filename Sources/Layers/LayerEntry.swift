@@ -3,7 +3,7 @@ import OCI
 /// One thing a layer holds, in the order it goes into the tar.
 public struct LayerEntry: Hashable, Sendable {
     public enum Kind: Hashable, Sendable {
-        /// A regular file whose bytes come from `source` on disk.
+        /// A regular file whose bytes come from `source` on disk (relative to the writer's source root).
         case file(source: String, size: Int64)
         case directory
         case symlink(target: String)

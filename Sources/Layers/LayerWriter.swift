@@ -25,8 +25,10 @@ public struct LayerWriter: Sendable {
         self.epoch = epoch
     }
 
-    /// Writes `entries` to a new file at `path`, fsynced before it returns.
-    public func write(_ entries: [LayerEntry], to path: String) throws -> WrittenLayer {
+    /// Writes `entries` to a new file at `path`, fsynced before it returns. Relative sources are
+    /// read from under `sourceRoot` (the build context).
+    public func write(_ entries: [LayerEntry], sourceRoot: String = "/", to path: String) throws -> WrittenLayer {
+        func resolve(_ source: String) -> String { source.hasPrefix("/") ? source : sourceRoot + "/" + source }
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw LayerError.io(path, errnoString()) }
         defer { close(fd) }
@@ -37,7 +39,11 @@ public struct LayerWriter: Sendable {
             var copier = FileCopier()
             for entry in entries {
                 if case .archive(let source) = entry.kind {
-                    try ArchiveSplicer(archivePath: source, under: entry.path, epoch: epoch, uid: nil).splice(into: tar)
+                    try ArchiveSplicer(archivePath: resolve(source), under: entry.path, epoch: epoch, uid: nil).splice(into: tar)
+                } else if case .file(let source, let size) = entry.kind {
+                    var e = entry
+                    e.kind = .file(source: resolve(source), size: size)
+                    try tar.writeEntry(e, epoch: epoch, copier: &copier)
                 } else {
                     try tar.writeEntry(entry, epoch: epoch, copier: &copier)
                 }

@@ -16,21 +16,43 @@ struct StatCache {
         var digest: Digest
     }
 
-    /// Fills `digest` of every file whose stat still matches its record.
-    static func apply(path: String, to files: inout [ContextFile]) {
-        guard let data = FileManager.default.contents(atPath: path) else { return }
-        data.withUnsafeBytes { (buf: UnsafeRawBufferPointer) in
-            var i = 0
-            for line in buf.split(separator: 10) {
-                guard let (name, record) = parse(line) else { continue }
-                // Both lists are sorted by path: advance through the files to this record's path.
-                while i < files.count, files[i].path < name { i += 1 }
-                guard i < files.count else { return }
-                let f = files[i]
-                if f.path == name, f.type == .file, f.size == record.size, f.mtime == record.mtime,
-                   f.ctime == record.ctime, f.inode == record.inode {
-                    files[i].digest = record.digest
-                }
+    /// Reads and parses the records on a background thread.
+    final class Loader: @unchecked Sendable {
+        private var records: [(String, Record)] = []
+        private let done = DispatchSemaphore(value: 0)
+
+        init(path: String?) {
+            guard let path else {
+                done.signal()
+                return
+            }
+            Thread.detachNewThread { [self] in
+                records = StatCache.load(path)
+                done.signal()
+            }
+        }
+
+        func wait() -> [(String, Record)] {
+            done.wait()
+            return records
+        }
+    }
+
+    static func load(_ path: String) -> [(String, Record)] {
+        guard let data = FileManager.default.contents(atPath: path) else { return [] }
+        return data.withUnsafeBytes { buf in buf.split(separator: 10).compactMap(parse) }
+    }
+
+    /// Fills `digest` of every file whose stat still matches its record; both lists are in path order.
+    static func merge(_ records: [(String, Record)], into files: inout [ContextFile]) {
+        var i = 0
+        for (name, record) in records {
+            while i < files.count, files[i].path < name { i += 1 }
+            guard i < files.count else { return }
+            let f = files[i]
+            if f.path == name, f.type == .file, f.size == record.size, f.mtime == record.mtime,
+               f.ctime == record.ctime, f.inode == record.inode {
+                files[i].digest = record.digest
             }
         }
     }
