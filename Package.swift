@@ -25,11 +25,12 @@ let package = Package(
             "OCI", "Layers", "Store", "Build", "Export",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "OCITests", dependencies: ["OCI"]),
-        .testTarget(name: "LayersTests", dependencies: ["Layers", "OCI"]),
-        .testTarget(name: "StoreTests", dependencies: ["Store", "OCI"]),
-        .testTarget(name: "BuildTests", dependencies: ["Build", "Store", "OCI", "Layers"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["OCI"]),
+        .testTarget(name: "LayersTests", dependencies: ["Layers", "OCI", "TestSupport"]),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "OCI", "TestSupport"]),
+        .testTarget(name: "BuildTests", dependencies: ["Build", "Store", "OCI", "Layers", "TestSupport"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["OCI", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,5 +1,6 @@
 import Build
 import Foundation
+import TestSupport
 import Testing
 
 @Suite struct ContainerfileTests {

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// The imagectl binary built by `swift build` (or $IMAGECTL_BIN), run as a user would run it.
 enum CLI {

@@ -1,5 +1,6 @@
 import Foundation
 import OCI
+import TestSupport
 import Testing
 
 /// The example built for real and checked by tools that share no code with imagectl.
@@ -108,5 +109,5 @@ func shortTempDir() throws -> String {
 }
 
 extension OutputsTests {
-    static func tool(_ args: [String], stdin: Data?) throws -> Data { try IntegrationTests.run(args, stdin: stdin) }
+    static func tool(_ args: [String], stdin: Data?) throws -> Data { try TestSupport.run(args, stdin: stdin) }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Layers
 import OCI
+import TestSupport
 import Testing
 
 @Suite struct LayerWriterTests {

@@ -1,6 +1,7 @@
 import Foundation
 import OCI
 import Store
+import TestSupport
 import Testing
 
 @Suite struct StoreTests {

@@ -1,7 +1,7 @@
 import Foundation
 
 /// A fresh directory under the system temp dir, removed by the caller.
-func makeTempDir(_ name: String = "t") throws -> String {
+public func makeTempDir(_ name: String = "t") throws -> String {
     let path = NSTemporaryDirectory() + "imagectl-\(name)-\(UUID().uuidString)"
     try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     return path
@@ -9,7 +9,7 @@ func makeTempDir(_ name: String = "t") throws -> String {
 
 /// Runs a tool and returns its stdout; a failure (or a missing tool) fails the test, never skips it.
 @discardableResult
-func run(_ args: [String], stdin: Data? = nil) throws -> Data {
+public func run(_ args: [String], stdin: Data? = nil) throws -> Data {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     p.arguments = args
@@ -35,12 +35,13 @@ func run(_ args: [String], stdin: Data? = nil) throws -> Data {
     return data
 }
 
-struct ToolError: Error, CustomStringConvertible {
-    let message: String
-    var description: String { message }
+public struct ToolError: Error, CustomStringConvertible {
+    public let message: String
+    public init(message: String) { self.message = message }
+    public var description: String { message }
 }
 
-func write(_ text: String, to path: String) throws {
+public func write(_ text: String, to path: String) throws {
     try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
     try Data(text.utf8).write(to: URL(fileURLWithPath: path))
 }
