@@ -19,10 +19,12 @@ let package = Package(
         .target(name: "OCI", dependencies: ["CCrypto"]),
         .target(name: "Layers", dependencies: ["OCI", "CArchive", "CCompress"]),
         .target(name: "Store", dependencies: ["OCI"]),
-        .target(name: "Build", dependencies: ["OCI", "Layers", "Store"]),
+        .target(name: "Registry", dependencies: ["OCI", "CCurl", "Store"]),
+        .target(name: "Build", dependencies: ["OCI", "Layers", "Store", "Registry"]),
         .target(name: "Export", dependencies: ["OCI", "Store", "CArchive"]),
+        .target(name: "Release", dependencies: ["OCI"]),
         .executableTarget(name: "imagectl", dependencies: [
-            "OCI", "Layers", "Store", "Build", "Export",
+            "OCI", "Layers", "Store", "Build", "Export", "Registry", "Release",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
@@ -30,6 +32,8 @@ let package = Package(
         .testTarget(name: "LayersTests", dependencies: ["Layers", "OCI", "TestSupport"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "OCI", "TestSupport"]),
         .testTarget(name: "BuildTests", dependencies: ["Build", "Store", "OCI", "Layers", "TestSupport"]),
+        .testTarget(name: "RegistryTests", dependencies: ["Registry", "Store", "OCI", "TestSupport"]),
+        .testTarget(name: "ReleaseTests", dependencies: ["Release", "TestSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: ["OCI", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,136 @@
+import Foundation
+
+/// Auth as Docker does it: the registry's challenge decides Basic or Bearer; Bearer tokens are
+/// fetched from the realm (with Basic credentials, or anonymously, or with the OAuth2 refresh-token
+/// form) and cached per scope until they expire; `insufficient_scope` or a new scope fetches anew.
+final class Authenticator: @unchecked Sendable {
+    let registry: String
+    let options: RegistryOptions
+    private let lock = NSLock()
+    private var challenge: Challenge?
+    private var tokens: [String: (token: String, expires: Date)] = [:]
+    private var credential: Credential??
+    /// Tokens fetched, for the tests that check caching.
+    private(set) var tokenFetches = 0
+
+    init(registry: String, options: RegistryOptions) {
+        self.registry = registry
+        self.options = options
+    }
+
+    func noteChallenge(_ r: HTTPResponse) {
+        guard r.status == 401 else { return }
+        let all = (r.headers["www-authenticate"] ?? []).flatMap(Challenge.parse)
+        lock.lock()
+        challenge = all.first { $0.scheme == "bearer" } ?? all.first { $0.scheme == "basic" }
+        lock.unlock()
+    }
+
+    func credentials() throws -> Credential? {
+        lock.lock()
+        if let credential {
+            lock.unlock()
+            return credential
+        }
+        lock.unlock()
+        let c = try options.explicit ?? options.credentials.lookup(registry)
+        lock.lock()
+        credential = .some(c)
+        lock.unlock()
+        return c
+    }
+
+    /// The header for a request needing `scope` (`repository:NAME:pull,push`), if any.
+    func authorization(scope: String) throws -> String? {
+        lock.lock()
+        let ch = challenge
+        let cached = tokens[scope]
+        lock.unlock()
+        guard let ch else { return nil }
+        if ch.scheme == "basic" {
+            guard let c = try credentials() else { return nil }
+            return "Basic " + Data("\(c.username):\(c.secret)".utf8).base64EncodedString()
+        }
+        if let cached, cached.expires > Date() { return "Bearer " + cached.token }
+        return "Bearer " + (try fetchToken(ch, scope: scope))
+    }
+
+    /// After a 401: learn the challenge, drop a stale token; true when a retry can succeed.
+    func handle401(_ r: HTTPResponse, scope: String) throws -> Bool {
+        let all = (r.headers["www-authenticate"] ?? []).flatMap(Challenge.parse)
+        guard let ch = all.first(where: { $0.scheme == "bearer" }) ?? all.first(where: { $0.scheme == "basic" }) else { return false }
+        lock.lock()
+        let had = challenge
+        challenge = ch
+        tokens[scope] = nil
+        lock.unlock()
+        let haveCredentials = try credentials() != nil
+        if ch.scheme == "basic" { return had?.scheme != "basic" && haveCredentials }
+        if ch.parameters["error"] == "insufficient_scope", !haveCredentials { return false }
+        return true
+    }
+
+    private func fetchToken(_ ch: Challenge, scope: String) throws -> String {
+        guard let realm = ch.parameters["realm"], var components = URLComponents(string: realm),
+              components.scheme == "https" || components.scheme == "http" else {
+            throw RegistryError.invalid("\(registry): the auth challenge has no usable realm")
+        }
+        if components.scheme == "http", let h = components.host, !RegistryClient.isLoopback(h), !options.insecureHosts.contains(h) {
+            throw RegistryError.insecure(h)
+        }
+        let c = try credentials()
+        var query = components.queryItems ?? []
+        if let service = ch.parameters["service"] { query.append(URLQueryItem(name: "service", value: service)) }
+        for s in scope.split(separator: " ") where !s.isEmpty { query.append(URLQueryItem(name: "scope", value: String(s))) }
+        var request: HTTPRequest
+        if let refresh = c?.identityToken {
+            // The OAuth2 form Docker uses with an identity (refresh) token.
+            var form = URLComponents()
+            form.queryItems = [URLQueryItem(name: "grant_type", value: "refresh_token"), URLQueryItem(name: "refresh_token", value: refresh),
+                               URLQueryItem(name: "client_id", value: "imagectl")] + query
+            request = HTTPRequest("POST", realm, headers: [("Content-Type", "application/x-www-form-urlencoded")],
+                                  body: .data(Data((form.percentEncodedQuery ?? "").utf8)))
+        } else {
+            components.queryItems = query
+            request = HTTPRequest("GET", components.url!.absoluteString)
+            if let c {
+                request.headers.append(("Authorization", "Basic " + Data("\(c.username):\(c.secret)".utf8).base64EncodedString()))
+            }
+        }
+        let session = CurlSession(caFile: options.caFile)
+        var response: HTTPResponse?
+        for attempt in 1...options.retry.attempts {
+            do {
+                let r = try session.perform(request, sink: .memory(limit: 1 << 20))
+                response = r
+                if RetryPolicy.isRetryable(status: r.status), attempt < options.retry.attempts {
+                    Thread.sleep(forTimeInterval: options.retry.delay(after: attempt, retryAfter: r.header("retry-after")))
+                    continue
+                }
+                break
+            } catch let e as TransportError {
+                if e.isTLS || attempt == options.retry.attempts {
+                    throw RegistryError.transport(registry, "token service: \(e.message)")
+                }
+                Thread.sleep(forTimeInterval: options.retry.delay(after: attempt, retryAfter: nil))
+            }
+        }
+        guard let r = response else { throw RegistryError.transport(registry, "token service did not answer") }
+        guard r.status == 200 else {
+            if r.status == 401 || r.status == 403 { throw RegistryError.unauthorized(registry: registry, detail: c == nil ? "no credentials found" : "the token service refused the credentials") }
+            throw RegistryError.status(registry: registry, operation: "token request", status: r.status, detail: "")
+        }
+        guard let json = try? JSONSerialization.jsonObject(with: r.body) as? [String: Any],
+              let token = (json["token"] as? String) ?? (json["access_token"] as? String), !token.isEmpty,
+              token.utf8.count < 64 << 10, !token.contains("\n") else {
+            throw RegistryError.invalid("\(registry): the token service answered without a token")
+        }
+        let lifetime = max(60, min((json["expires_in"] as? Double) ?? 60, 24 * 3600))
+        lock.lock()
+        // Refresh a little early so a token does not expire between check and use.
+        tokens[scope] = (token, Date().addingTimeInterval(lifetime - 10))
+        tokenFetches += 1
+        lock.unlock()
+        return token
+    }
+}

@@ -1,0 +1,199 @@
+import Foundation
+
+/// A username and secret for one registry; the secret is never printed.
+public struct Credential: Sendable, Equatable {
+    public var username: String
+    public var secret: String
+    /// A refresh token (`identitytoken`), exchanged with the OAuth2 POST form.
+    public var identityToken: String?
+
+    public init(username: String, secret: String, identityToken: String? = nil) {
+        self.username = username
+        self.secret = secret
+        self.identityToken = identityToken
+    }
+}
+
+/// Finds credentials the way Docker does: `credHelpers` for the host, then `credsStore`, then
+/// `auths` in `$DOCKER_CONFIG/config.json` (or `~/.docker/config.json`), then `$REGISTRY_AUTH_FILE`,
+/// then, inside GitHub Actions, `GITHUB_ACTOR` and `GITHUB_TOKEN` for ghcr.io.
+public struct CredentialStore: Sendable {
+    public let environment: [String: String]
+
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.environment = environment
+    }
+
+    public var configPath: String {
+        if let dir = environment["DOCKER_CONFIG"], !dir.isEmpty { return dir + "/config.json" }
+        return (environment["HOME"] ?? NSHomeDirectory()) + "/.docker/config.json"
+    }
+
+    /// The key Docker uses for a registry in `auths`.
+    static func authKey(_ registry: String) -> String {
+        registry == "docker.io" ? "https://index.docker.io/v1/" : registry
+    }
+
+    /// Matches `auths` keys written with or without a scheme or path.
+    static func normalise(_ key: String) -> String {
+        var k = key
+        for prefix in ["https://", "http://"] where k.hasPrefix(prefix) { k = String(k.dropFirst(prefix.count)) }
+        if let slash = k.firstIndex(of: "/") { k = String(k[..<slash]) }
+        if k == "index.docker.io" || k == "registry-1.docker.io" { k = "docker.io" }
+        return k
+    }
+
+    func readConfig(_ path: String) throws -> [String: Any]? {
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        guard let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw RegistryError.invalid("\(path): not valid JSON; fix or remove the file")
+        }
+        return json
+    }
+
+    public func lookup(_ registry: String) throws -> Credential? {
+        let config = try readConfig(configPath)
+        if let helpers = config?["credHelpers"] as? [String: String] {
+            for (host, helper) in helpers where CredentialStore.normalise(host) == registry {
+                return try CredentialHelper(name: helper, environment: environment).get(CredentialStore.authKey(registry))
+            }
+        }
+        if let store = config?["credsStore"] as? String, !store.isEmpty,
+           let c = try CredentialHelper(name: store, environment: environment).get(CredentialStore.authKey(registry)) {
+            return c
+        }
+        if let c = try fromAuths(config, registry, path: configPath) { return c }
+        if let file = environment["REGISTRY_AUTH_FILE"], !file.isEmpty, let c = try fromAuths(try readConfig(file), registry, path: file) {
+            return c
+        }
+        if registry == "ghcr.io", environment["GITHUB_ACTIONS"] == "true",
+           let actor = environment["GITHUB_ACTOR"], let token = environment["GITHUB_TOKEN"], !token.isEmpty {
+            return Credential(username: actor, secret: token)
+        }
+        return nil
+    }
+
+    func fromAuths(_ config: [String: Any]?, _ registry: String, path: String) throws -> Credential? {
+        guard let auths = config?["auths"] as? [String: Any] else { return nil }
+        for (key, value) in auths where CredentialStore.normalise(key) == registry {
+            guard let entry = value as? [String: Any] else { continue }
+            let identity = (entry["identitytoken"] as? String).flatMap { $0.isEmpty ? nil : $0 }
+            if let auth = entry["auth"] as? String, !auth.isEmpty {
+                guard let decoded = Data(base64Encoded: auth).map({ String(decoding: $0, as: UTF8.self) }),
+                      let colon = decoded.firstIndex(of: ":") else {
+                    throw RegistryError.invalid("\(path): the auth entry for \(key) is not base64 of user:password; log in again")
+                }
+                return Credential(username: String(decoded[..<colon]), secret: String(decoded[decoded.index(after: colon)...]),
+                                  identityToken: identity)
+            }
+            if let user = entry["username"] as? String, let pass = entry["password"] as? String {
+                return Credential(username: user, secret: pass, identityToken: identity)
+            }
+            if let identity { return Credential(username: "<token>", secret: "", identityToken: identity) }
+        }
+        return nil
+    }
+
+    /// Saves credentials as `docker login` does: through `credsStore` when one is set, otherwise in
+    /// `auths`, written atomically with mode 0600.
+    public func save(_ registry: String, _ c: Credential) throws {
+        var config = try readConfig(configPath) ?? [:]
+        if let store = config["credsStore"] as? String, !store.isEmpty {
+            try CredentialHelper(name: store, environment: environment).store(CredentialStore.authKey(registry), c)
+            return
+        }
+        var auths = config["auths"] as? [String: Any] ?? [:]
+        for key in auths.keys where CredentialStore.normalise(key) == registry { auths[key] = nil }
+        auths[CredentialStore.authKey(registry)] = ["auth": Data("\(c.username):\(c.secret)".utf8).base64EncodedString()]
+        config["auths"] = auths
+        try writeConfig(config)
+    }
+
+    public func remove(_ registry: String) throws -> Bool {
+        guard var config = try readConfig(configPath) else { return false }
+        if let store = config["credsStore"] as? String, !store.isEmpty {
+            try CredentialHelper(name: store, environment: environment).erase(CredentialStore.authKey(registry))
+            return true
+        }
+        var auths = config["auths"] as? [String: Any] ?? [:]
+        let keys = auths.keys.filter { CredentialStore.normalise($0) == registry }
+        for key in keys { auths[key] = nil }
+        config["auths"] = auths
+        try writeConfig(config)
+        return !keys.isEmpty
+    }
+
+    func writeConfig(_ config: [String: Any]) throws {
+        let dir = (configPath as NSString).deletingLastPathComponent
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let data = try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys])
+        let tmp = "\(dir)/.config.json.\(getpid()).tmp"
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw RegistryError.invalid("\(tmp): \(String(cString: strerror(errno)))") }
+        let ok = data.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) == $0.count } && fsync(fd) == 0
+        close(fd)
+        guard ok, rename(tmp, configPath) == 0 else {
+            unlink(tmp)
+            throw RegistryError.invalid("\(configPath): cannot be written")
+        }
+    }
+}
+
+/// `docker-credential-NAME get|store|erase`, speaking JSON on stdin and stdout.
+struct CredentialHelper {
+    let name: String
+    var environment: [String: String] = [:]
+
+    func run(_ verb: String, input: Data) throws -> Data {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["docker-credential-\(name)", verb]
+        p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let inPipe = Pipe(), outPipe = Pipe(), errPipe = Pipe()
+        p.standardInput = inPipe
+        p.standardOutput = outPipe
+        p.standardError = errPipe
+        do { try p.run() } catch {
+            throw RegistryError.invalid("credential helper docker-credential-\(name) cannot be run; install it or remove it from config.json")
+        }
+        inPipe.fileHandleForWriting.write(input)
+        try? inPipe.fileHandleForWriting.close()
+        let out = outPipe.fileHandleForReading.readDataToEndOfFile()
+        _ = errPipe.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else {
+            // The helper's own output may echo secrets: it is not repeated here.
+            throw HelperFailure(output: String(decoding: out, as: UTF8.self))
+        }
+        return out
+    }
+
+    struct HelperFailure: Error { let output: String }
+
+    func get(_ server: String) throws -> Credential? {
+        do {
+            let out = try run("get", input: Data(server.utf8))
+            guard let json = try JSONSerialization.jsonObject(with: out) as? [String: Any],
+                  let user = json["Username"] as? String, let secret = json["Secret"] as? String else {
+                throw RegistryError.invalid("docker-credential-\(name) get: unexpected output")
+            }
+            return user == "<token>" ? Credential(username: user, secret: "", identityToken: secret) : Credential(username: user, secret: secret)
+        } catch let e as HelperFailure {
+            if e.output.contains("credentials not found") { return nil }
+            throw RegistryError.invalid("docker-credential-\(name) get \(server) failed")
+        }
+    }
+
+    func store(_ server: String, _ c: Credential) throws {
+        let json = try JSONSerialization.data(withJSONObject: ["ServerURL": server, "Username": c.username, "Secret": c.secret])
+        do { _ = try run("store", input: json) } catch is HelperFailure {
+            throw RegistryError.invalid("docker-credential-\(name) store \(server) failed")
+        }
+    }
+
+    func erase(_ server: String) throws {
+        do { _ = try run("erase", input: Data(server.utf8)) } catch is HelperFailure {
+            throw RegistryError.invalid("docker-credential-\(name) erase \(server) failed")
+        }
+    }
+}

@@ -1,0 +1,255 @@
+import CCurl
+import Foundation
+import OCI
+
+/// One HTTP request as the registry client makes it.
+public struct HTTPRequest: Sendable {
+    public enum Body: Sendable {
+        case none
+        case data(Data)
+        /// Bytes streamed from a file, never held in memory.
+        case file(path: String, size: Int64)
+    }
+
+    public var method: String
+    public var url: String
+    public var headers: [(String, String)]
+    public var body: Body
+
+    public init(_ method: String, _ url: String, headers: [(String, String)] = [], body: Body = .none) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+    }
+
+    func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name.lowercased() }?.1 }
+}
+
+public struct HTTPResponse: Sendable {
+    public var status: Int
+    /// Header names lowercased; a repeated header keeps every value.
+    public var headers: [String: [String]]
+    public var body: Data
+
+    public func header(_ name: String) -> String? { headers[name.lowercased()]?.first }
+}
+
+/// Where a response body goes: memory (capped, for manifests and errors) or a file, hashed on the way.
+public final class ResponseSink: @unchecked Sendable {
+    let limit: Int
+    var data = Data()
+    let fd: Int32?
+    let hasher: SHA256?
+    var written: Int64 = 0
+    var failure: String?
+
+    /// Bodies kept in memory: manifests are capped at 4 MB by the distribution spec; errors are small.
+    public static func memory(limit: Int = 4 << 20) -> ResponseSink { ResponseSink(limit: limit, fd: nil) }
+
+    public static func file(_ fd: Int32) -> ResponseSink { ResponseSink(limit: 0, fd: fd) }
+
+    init(limit: Int, fd: Int32?) {
+        self.limit = limit
+        self.fd = fd
+        hasher = fd == nil ? nil : SHA256()
+    }
+
+    /// Bodies of error responses are read into memory even when a file was asked for.
+    var errorBody = Data()
+
+    func append(_ buf: UnsafeRawBufferPointer, status: Int) -> Bool {
+        if !(200..<300).contains(status) {
+            if errorBody.count < 64 << 10 { errorBody.append(contentsOf: buf.prefix(64 << 10 - errorBody.count)) }
+            return true
+        }
+        if let fd {
+            hasher?.update(buf)
+            var off = 0
+            while off < buf.count {
+                let n = write(fd, buf.baseAddress! + off, buf.count - off)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    failure = String(cString: strerror(errno))
+                    return false
+                }
+                off += n
+            }
+            written += Int64(buf.count)
+            return true
+        }
+        guard data.count + buf.count <= limit else {
+            failure = "response larger than \(limit) bytes"
+            return false
+        }
+        data.append(contentsOf: buf)
+        return true
+    }
+
+    public func digest() -> Digest? { hasher?.finalize() }
+}
+
+/// A libcurl easy handle, reused so its connections stay open between requests to one host.
+/// Redirects are not followed here: the client follows them itself so that credentials never
+/// reach another host.
+public final class CurlSession: @unchecked Sendable {
+    private let handle: UnsafeMutableRawPointer
+    public let caFile: String?
+    public let verbose: Bool
+
+    private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_ALL)) }()
+
+    public init(caFile: String?, verbose: Bool = false) {
+        _ = CurlSession.globalInit
+        handle = curl_easy_init()
+        self.caFile = caFile
+        self.verbose = verbose
+    }
+
+    deinit { curl_easy_cleanup(handle) }
+
+    final class Transfer {
+        var status = 0
+        var headers: [String: [String]] = [:]
+        let sink: ResponseSink
+        var upload: Int32 = -1
+        var uploadData: Data?
+        var uploadOffset = 0
+        var uploadFailure: String?
+        var progress: ((Int64) -> Void)?
+        var sent: Int64 = 0
+
+        init(sink: ResponseSink) { self.sink = sink }
+    }
+
+    /// Performs one request; transport failures throw, any HTTP status returns.
+    public func perform(_ request: HTTPRequest, sink: ResponseSink = .memory(), progress: ((Int64) -> Void)? = nil) throws -> HTTPResponse {
+        curl_easy_reset(handle)
+        let transfer = Transfer(sink: sink)
+        transfer.progress = progress
+        let me = Unmanaged.passRetained(transfer)
+        defer { me.release() }
+        let ud = me.toOpaque()
+        func long(_ o: CURLoption, _ v: Int) { imagectl_curl_setopt_long(handle, o, v) }
+        imagectl_curl_setopt_ptr(handle, CURLOPT_URL, request.url)
+        long(CURLOPT_NOSIGNAL, 1)
+        long(CURLOPT_FOLLOWLOCATION, 0)
+        long(CURLOPT_CONNECTTIMEOUT, 30)
+        // A transfer slower than 1 kB/s for a minute is stalled: fail it so the retry policy can act.
+        long(CURLOPT_LOW_SPEED_LIMIT, 1024)
+        long(CURLOPT_LOW_SPEED_TIME, 60)
+        long(CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_2TLS))
+        long(CURLOPT_SSL_VERIFYPEER, 1)
+        long(CURLOPT_SSL_VERIFYHOST, 2)
+        if let caFile { imagectl_curl_setopt_ptr(handle, CURLOPT_CAINFO, caFile) }
+        long(CURLOPT_TCP_KEEPALIVE, 1)
+
+        var list: UnsafeMutablePointer<curl_slist>?
+        for (k, v) in request.headers { list = curl_slist_append(list, "\(k): \(v)") }
+        // libcurl would otherwise send "Expect: 100-continue" and wait before large uploads.
+        list = curl_slist_append(list, "Expect:")
+        defer { curl_slist_free_all(list) }
+        imagectl_curl_setopt_ptr(handle, CURLOPT_HTTPHEADER, list)
+
+        imagectl_curl_setopt_io(handle, CURLOPT_WRITEFUNCTION) { buffer, size, count, user in
+            let t = Unmanaged<Transfer>.fromOpaque(user!).takeUnretainedValue()
+            let n = size * count
+            return t.sink.append(UnsafeRawBufferPointer(start: buffer, count: n), status: t.status) ? n : 0
+        }
+        imagectl_curl_setopt_ptr(handle, CURLOPT_WRITEDATA, ud)
+        imagectl_curl_setopt_io(handle, CURLOPT_HEADERFUNCTION) { buffer, size, count, user in
+            let t = Unmanaged<Transfer>.fromOpaque(user!).takeUnretainedValue()
+            let n = size * count
+            let line = String(decoding: UnsafeRawBufferPointer(start: buffer, count: n), as: UTF8.self)
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            if line.hasPrefix("HTTP/") {
+                // A new response (after 100 Continue, say): start its headers afresh.
+                t.headers = [:]
+                let parts = line.split(separator: " ")
+                t.status = parts.count > 1 ? Int(parts[1]) ?? 0 : 0
+            } else if let colon = line.firstIndex(of: ":") {
+                let k = line[..<colon].lowercased()
+                let v = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+                t.headers[k, default: []].append(v)
+            }
+            return n
+        }
+        imagectl_curl_setopt_ptr(handle, CURLOPT_HEADERDATA, ud)
+
+        switch request.method {
+        case "GET": long(CURLOPT_HTTPGET, 1)
+        case "HEAD": long(CURLOPT_NOBODY, 1)
+        default: imagectl_curl_setopt_ptr(handle, CURLOPT_CUSTOMREQUEST, request.method)
+        }
+        switch request.body {
+        case .none:
+            if request.method == "POST" || request.method == "PUT" || request.method == "PATCH" {
+                long(CURLOPT_POST, 1)
+                long(CURLOPT_POSTFIELDSIZE, 0)
+                imagectl_curl_setopt_ptr(handle, CURLOPT_CUSTOMREQUEST, request.method)
+            }
+        case .data(let data):
+            transfer.uploadData = data
+            try configureUpload(size: Int64(data.count), ud: ud)
+        case .file(let path, let size):
+            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw RegistryError.transport(path, String(cString: strerror(errno))) }
+            transfer.upload = fd
+            try configureUpload(size: size, ud: ud)
+        }
+        defer { if transfer.upload >= 0 { close(transfer.upload) } }
+        if verbose { long(CURLOPT_VERBOSE, 0) }
+
+        let rc = curl_easy_perform(handle)
+        if let failure = transfer.uploadFailure { throw RegistryError.transport(request.url, failure) }
+        guard rc == CURLE_OK else {
+            if let failure = sink.failure { throw RegistryError.transport(request.url, failure) }
+            throw TransportError(code: Int(rc.rawValue), message: String(cString: curl_easy_strerror(rc)), url: request.url)
+        }
+        var status = 0
+        imagectl_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+        let body = (200..<300).contains(status) ? sink.data : sink.errorBody
+        return HTTPResponse(status: status, headers: transfer.headers, body: body)
+    }
+
+    private func configureUpload(size: Int64, ud: UnsafeMutableRawPointer) throws {
+        imagectl_curl_setopt_long(handle, CURLOPT_UPLOAD, 1)
+        imagectl_curl_setopt_off(handle, CURLOPT_INFILESIZE_LARGE, curl_off_t(size))
+        imagectl_curl_setopt_io(handle, CURLOPT_READFUNCTION) { buffer, size, count, user in
+            let t = Unmanaged<Transfer>.fromOpaque(user!).takeUnretainedValue()
+            let want = size * count
+            if let data = t.uploadData {
+                let n = min(want, data.count - t.uploadOffset)
+                data.withUnsafeBytes { src in
+                    if n > 0 { memcpy(buffer!, src.baseAddress! + t.uploadOffset, n) }
+                }
+                t.uploadOffset += n
+                return n
+            }
+            while true {
+                let n = read(t.upload, buffer, want)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    t.uploadFailure = String(cString: strerror(errno))
+                    return Int(CURL_READFUNC_ABORT)
+                }
+                t.sent += Int64(n)
+                t.progress?(Int64(n))
+                return n
+            }
+        }
+        imagectl_curl_setopt_ptr(handle, CURLOPT_READDATA, ud)
+    }
+}
+
+/// A failure below HTTP: DNS, connection, TLS, timeouts, resets.
+public struct TransportError: Error, CustomStringConvertible {
+    public var code: Int
+    public var message: String
+    public var url: String
+
+    public var description: String { message }
+
+    /// TLS verification failures are not worth retrying; everything else may pass on a second try.
+    public var isTLS: Bool { [35, 51, 53, 54, 58, 59, 60, 64, 66, 77, 80, 82, 83, 90, 91].contains(code) }
+}

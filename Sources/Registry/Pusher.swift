@@ -1,0 +1,170 @@
+import Foundation
+import OCI
+import Store
+
+/// What happened to one blob or manifest during a push.
+public struct PushEvent: Sendable {
+    public enum Outcome: String, Sendable { case skipped, mounted, pushed, manifest, tagged }
+    public var outcome: Outcome
+    public var digest: Digest
+    public var size: Int64
+    public var mediaType: String
+    public var detail: String
+}
+
+public struct PushSummary: Sendable {
+    public var digest: Digest
+    public var pushed = 0
+    public var skipped = 0
+    public var mounted = 0
+    public var bytes: Int64 = 0
+    public var tags: [String] = []
+    public var seconds = 0.0
+    public var retries = 0
+}
+
+/// Pushes an image from the store as go-containerregistry's remote writer does: per blob, HEAD and
+/// skip, else mount from a repository of the same registry that has it, else one streamed upload;
+/// several blobs at once; manifests after their blobs, the index after its manifests, tags last,
+/// so a failure never leaves a tag pointing at an incomplete image.
+public final class Pusher: @unchecked Sendable {
+    let registries: Registries
+    let store: Store
+    let jobs: Int
+    let report: @Sendable (PushEvent) -> Void
+
+    public init(registries: Registries, store: Store, jobs: Int = 4, report: @escaping @Sendable (PushEvent) -> Void = { _ in }) {
+        self.registries = registries
+        self.store = store
+        self.jobs = max(1, jobs)
+        self.report = report
+    }
+
+    public func push(_ image: Descriptor, registry: String, repository: String, tags: [String]) throws -> PushSummary {
+        let started = Date()
+        let client = registries.client(registry)
+        var summary = PushSummary(digest: image.digest)
+        // Blobs first: configs and layers of every manifest, each once.
+        var manifests: [Descriptor] = []
+        var blobs: [Descriptor] = []
+        var seen = Set<Digest>()
+        var index: ImageIndex?
+        if MediaType.isIndex(image.mediaType) {
+            index = try CanonicalJSON.decode(ImageIndex.self, from: try store.readBlob(image.digest))
+            manifests = index!.manifests
+        } else {
+            manifests = [image]
+        }
+        for m in manifests {
+            let manifest = try CanonicalJSON.decode(ImageManifest.self, from: try store.readBlob(m.digest))
+            for b in [manifest.config] + manifest.layers where seen.insert(b.digest).inserted { blobs.append(b) }
+        }
+        let outcomes = try parallel(blobs) { b in try self.pushBlob(b, client: client, repository: repository) }
+        for (b, o) in zip(blobs, outcomes) {
+            switch o {
+            case .skipped: summary.skipped += 1
+            case .mounted: summary.mounted += 1
+            default:
+                summary.pushed += 1
+                summary.bytes += b.size
+            }
+        }
+        for m in manifests {
+            try client.putManifest(repository, m.digest.description, data: try store.readBlob(m.digest), mediaType: m.mediaType)
+            report(PushEvent(outcome: .manifest, digest: m.digest, size: m.size, mediaType: m.mediaType, detail: m.platform?.description ?? ""))
+        }
+        let top = try store.readBlob(image.digest)
+        if index != nil {
+            try client.putManifest(repository, image.digest.description, data: top, mediaType: image.mediaType)
+            report(PushEvent(outcome: .manifest, digest: image.digest, size: image.size, mediaType: image.mediaType, detail: "index"))
+        }
+        for tag in tags {
+            try client.putManifest(repository, tag, data: top, mediaType: image.mediaType)
+            summary.tags.append(tag)
+            report(PushEvent(outcome: .tagged, digest: image.digest, size: image.size, mediaType: image.mediaType, detail: tag))
+        }
+        summary.seconds = Date().timeIntervalSince(started)
+        summary.retries = client.retries
+        return summary
+    }
+
+    func pushBlob(_ b: Descriptor, client: RegistryClient, repository: String) throws -> PushEvent.Outcome {
+        let outcome: PushEvent.Outcome
+        if try client.blobExists(repository, b.digest) {
+            outcome = .skipped
+        } else if try mountFromSource(b, client: client, repository: repository) {
+            outcome = .mounted
+        } else {
+            if !store.hasBlob(b.digest) { try registries.fetch(b, store: store) }
+            try client.upload(repository, b, file: store.blobPath(b.digest))
+            outcome = .pushed
+        }
+        report(PushEvent(outcome: outcome, digest: b.digest, size: b.size, mediaType: b.mediaType, detail: ""))
+        return outcome
+    }
+
+    func mountFromSource(_ b: Descriptor, client: RegistryClient, repository: String) throws -> Bool {
+        for s in store.sources(of: b.digest) where s.registry == client.registry && s.repository != repository {
+            if try client.mount(repository, b.digest, from: s.repository) { return true }
+        }
+        return false
+    }
+
+    func parallel<T, R>(_ items: [T], _ body: @escaping (T) throws -> R) throws -> [R] {
+        try Jobs(items, body).run(workers: jobs)
+    }
+}
+
+/// Runs a body on every item with a bounded number of threads; the first error stops new work.
+/// Blob transfers wait on the network, so more jobs than cores pay off.
+final class Jobs<T, R>: @unchecked Sendable {
+    private let items: [T]
+    private let body: (T) throws -> R
+    private let lock = NSLock()
+    private var results: [R?]
+    private var next = 0
+    private var failure: Error?
+
+    init(_ items: [T], _ body: @escaping (T) throws -> R) {
+        self.items = items
+        self.body = body
+        results = [R?](repeating: nil, count: items.count)
+    }
+
+    func run(workers: Int) throws -> [R] {
+        let group = DispatchGroup()
+        for _ in 0..<min(workers, items.count) {
+            group.enter()
+            Thread.detachNewThread { [self] in
+                work()
+                group.leave()
+            }
+        }
+        group.wait()
+        if let failure { throw failure }
+        return results.map { $0! }
+    }
+
+    private func work() {
+        while true {
+            lock.lock()
+            guard failure == nil, next < items.count else {
+                lock.unlock()
+                return
+            }
+            let i = next
+            next += 1
+            lock.unlock()
+            do {
+                let r = try body(items[i])
+                lock.lock()
+                results[i] = r
+                lock.unlock()
+            } catch {
+                lock.lock()
+                if failure == nil { failure = error }
+                lock.unlock()
+            }
+        }
+    }
+}

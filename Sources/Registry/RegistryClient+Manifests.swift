@@ -1,0 +1,60 @@
+import Foundation
+import OCI
+
+extension RegistryClient {
+    /// Every manifest type imagectl reads; without an OCI type in Accept, registries 404 OCI manifests.
+    static let manifestAccept = [MediaType.ociIndex, MediaType.ociManifest, MediaType.dockerManifestList, MediaType.dockerManifest]
+        .joined(separator: ", ")
+
+    static func pull(_ repo: String) -> String { "repository:\(repo):pull" }
+    static func push(_ repo: String) -> String { "repository:\(repo):pull,push" }
+
+    /// Fetches a manifest or index by tag or digest and checks it against the digest it claims.
+    public func manifest(_ repo: String, _ reference: String) throws -> (data: Data, descriptor: Descriptor) {
+        let r = try send("GET", "\(repo)/manifests/\(reference)", scope: RegistryClient.pull(repo),
+                         headers: [("Accept", RegistryClient.manifestAccept)], operation: "GET manifest \(repo):\(reference)")
+        if r.status == 404 { throw RegistryError.notFound("\(registry)/\(repo):\(reference)") }
+        guard r.status == 200 else { throw failure(r, operation: "GET manifest \(reference)", repository: repo) }
+        let digest = Digest.sha256(r.body)
+        if reference.hasPrefix("sha256:"), digest.description != reference {
+            throw RegistryError.digestMismatch("\(registry)/\(repo)@\(reference)", expected: reference, got: digest.description)
+        }
+        var mediaType = r.header("content-type")?.split(separator: ";").first.map { String($0).trimmingCharacters(in: .whitespaces) } ?? ""
+        if !MediaType.isIndex(mediaType) && !MediaType.isManifest(mediaType) {
+            // Some registries answer application/json; the document says what it is.
+            let probe = try? JSONSerialization.jsonObject(with: r.body) as? [String: Any]
+            mediaType = (probe?["mediaType"] as? String) ?? (probe?["manifests"] != nil ? MediaType.ociIndex : MediaType.ociManifest)
+        }
+        return (r.body, Descriptor(mediaType: mediaType, digest: digest, size: Int64(r.body.count)))
+    }
+
+    /// The descriptor of a manifest, without its body, or nil when it is not there.
+    public func headManifest(_ repo: String, _ reference: String) throws -> Descriptor? {
+        let r = try send("HEAD", "\(repo)/manifests/\(reference)", scope: RegistryClient.pull(repo),
+                         headers: [("Accept", RegistryClient.manifestAccept)], operation: "HEAD manifest \(reference)")
+        if r.status == 404 { return nil }
+        guard r.status == 200 else { throw failure(r, operation: "HEAD manifest \(reference)", repository: repo) }
+        guard let d = r.header("docker-content-digest").flatMap({ try? Digest(parsing: $0) }),
+              let size = r.header("content-length").flatMap({ Int64($0) }) else { return nil }
+        return Descriptor(mediaType: r.header("content-type") ?? "", digest: d, size: size)
+    }
+
+    /// Puts a manifest under a tag or its digest; the registry's digest must be ours.
+    public func putManifest(_ repo: String, _ reference: String, data: Data, mediaType: String) throws {
+        let r = try send("PUT", "\(repo)/manifests/\(reference)", scope: RegistryClient.push(repo),
+                         headers: [("Content-Type", mediaType)], body: .data(data), operation: "PUT manifest \(repo):\(reference)")
+        guard r.status == 201 || r.status == 200 else { throw failure(r, operation: "PUT manifest \(reference)", repository: repo) }
+        let ours = Digest.sha256(data)
+        if let theirs = r.header("docker-content-digest"), theirs != ours.description {
+            throw RegistryError.digestMismatch("\(registry)/\(repo):\(reference)", expected: ours.description, got: theirs)
+        }
+    }
+
+    public func tags(_ repo: String) throws -> [String] {
+        let r = try send("GET", "\(repo)/tags/list", scope: RegistryClient.pull(repo), operation: "list tags of \(repo)")
+        if r.status == 404 { throw RegistryError.notFound("\(registry)/\(repo)") }
+        guard r.status == 200 else { throw failure(r, operation: "list tags", repository: repo) }
+        let json = try? JSONSerialization.jsonObject(with: r.body) as? [String: Any]
+        return (json?["tags"] as? [String]) ?? []
+    }
+}

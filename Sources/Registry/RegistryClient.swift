@@ -1,0 +1,172 @@
+import Foundation
+import OCI
+
+/// How to reach registries: CA, which hosts may use plain HTTP, where credentials come from.
+public struct RegistryOptions: Sendable {
+    public var caFile: String?
+    public var insecureHosts: Set<String>
+    public var credentials: CredentialStore
+    public var retry: RetryPolicy
+    /// Credentials given for this run (login checks them before saving).
+    public var explicit: Credential?
+
+    public init(caFile: String? = nil, insecureHosts: Set<String> = [], credentials: CredentialStore = CredentialStore(),
+                retry: RetryPolicy = .default, explicit: Credential? = nil) {
+        self.caFile = caFile
+        self.insecureHosts = insecureHosts
+        self.credentials = credentials
+        self.retry = retry
+        self.explicit = explicit
+    }
+}
+
+/// A client for one registry host speaking the OCI distribution API: auth, retries and redirects
+/// are handled in `send`, in one place, for every operation.
+public final class RegistryClient: @unchecked Sendable {
+    public let registry: String
+    let options: RegistryOptions
+    let host: String
+    private let lock = NSLock()
+    private var sessions: [CurlSession] = []
+    private var base: String?
+    let auth: Authenticator
+    /// Counts for the summary and the tests: requests sent, retries made.
+    public private(set) var requests = 0
+    public private(set) var retries = 0
+
+    public init(registry: String, options: RegistryOptions) {
+        self.registry = registry
+        self.options = options
+        host = registry == "docker.io" ? "registry-1.docker.io" : registry
+        auth = Authenticator(registry: registry, options: options)
+    }
+
+    static func isLoopback(_ host: String) -> Bool {
+        let name = host.hasPrefix("[") ? String(host.dropFirst().prefix { $0 != "]" }) : String(host.split(separator: ":").first ?? "")
+        return name == "localhost" || name == "::1" || name.hasPrefix("127.")
+    }
+
+    func withSession<T>(_ body: (CurlSession) throws -> T) rethrows -> T {
+        lock.lock()
+        let s = sessions.popLast() ?? CurlSession(caFile: options.caFile)
+        lock.unlock()
+        defer {
+            lock.lock()
+            sessions.append(s)
+            lock.unlock()
+        }
+        return try body(s)
+    }
+
+    /// `https://host/v2/`, or `http://` for loopback and --insecure-registry hosts that do not speak TLS.
+    func baseURL() throws -> String {
+        lock.lock()
+        if let base {
+            lock.unlock()
+            return base
+        }
+        lock.unlock()
+        let https = "https://\(host)/v2/"
+        let plainAllowed = RegistryClient.isLoopback(host) || options.insecureHosts.contains(registry) || options.insecureHosts.contains(host)
+        var chosen = https
+        do {
+            let r = try withSession { try $0.perform(HTTPRequest("GET", https)) }
+            auth.noteChallenge(r)
+        } catch let e as TransportError {
+            guard plainAllowed else {
+                if e.isTLS { throw RegistryError.transport(registry, "TLS: \(e.message) (for a private CA pass --ca-file)") }
+                throw RegistryError.transport(registry, e.message)
+            }
+            chosen = "http://\(host)/v2/"
+            let r = try withSession { try $0.perform(HTTPRequest("GET", chosen)) }
+            auth.noteChallenge(r)
+        }
+        lock.lock()
+        base = chosen
+        lock.unlock()
+        return chosen
+    }
+
+    /// Sends a request with auth for `scope`, retrying what the policy allows and following
+    /// redirects itself: `Authorization` goes only to the registry host.
+    public func send(_ method: String, _ path: String, scope: String, headers: [(String, String)] = [],
+                     body: HTTPRequest.Body = .none, sink: () -> ResponseSink = { .memory() },
+                     operation: String) throws -> HTTPResponse {
+        let root = try baseURL()
+        var url = path.hasPrefix("http://") || path.hasPrefix("https://") ? path : root + path
+        var attempt = 0
+        var reauthorized = false
+        var redirects = 0
+        while true {
+            attempt += 1
+            let sameHost = URL(string: url)?.host == URL(string: root)?.host && URL(string: url)?.port == URL(string: root)?.port
+            var h = headers
+            if sameHost, let authorization = try auth.authorization(scope: scope) { h.append(("Authorization", authorization)) }
+            let request = HTTPRequest(method, url, headers: h, body: body)
+            let response: HTTPResponse
+            do {
+                response = try withSession { try $0.perform(request, sink: sink()) }
+                countRequest()
+            } catch let e as TransportError {
+                countRequest()
+                if e.isTLS { throw RegistryError.transport(registry, "TLS: \(e.message) (for a private CA pass --ca-file)") }
+                guard attempt < options.retry.attempts else {
+                    throw RegistryError.transport(registry, "\(operation): \(e.message) after \(attempt) attempts")
+                }
+                countRetry()
+                Thread.sleep(forTimeInterval: options.retry.delay(after: attempt, retryAfter: nil))
+                continue
+            }
+            if [301, 302, 303, 307, 308].contains(response.status), let location = response.header("location"), redirects < 5 {
+                redirects += 1
+                url = URL(string: location, relativeTo: URL(string: url))?.absoluteString ?? location
+                attempt -= 1
+                continue
+            }
+            if response.status == 401, sameHost, !reauthorized {
+                reauthorized = true
+                if try auth.handle401(response, scope: scope) {
+                    attempt -= 1
+                    continue
+                }
+            }
+            if RetryPolicy.isRetryable(status: response.status), attempt < options.retry.attempts {
+                countRetry()
+                Thread.sleep(forTimeInterval: options.retry.delay(after: attempt, retryAfter: response.header("retry-after")))
+                continue
+            }
+            return response
+        }
+    }
+
+    private func countRequest() {
+        lock.lock()
+        requests += 1
+        lock.unlock()
+    }
+
+    private func countRetry() {
+        lock.lock()
+        retries += 1
+        lock.unlock()
+    }
+
+    /// Turns an unexpected response into one clear error.
+    func failure(_ r: HTTPResponse, operation: String, repository: String) -> RegistryError {
+        let detail = RegistryClient.errorDetail(r.body)
+        switch r.status {
+        case 401: return .unauthorized(registry: registry, detail: detail)
+        case 403: return .denied(registry: registry, repository: repository, detail: detail)
+        default: return .status(registry: registry, operation: operation, status: r.status, detail: detail)
+        }
+    }
+
+    /// The distribution spec's `{"errors":[{"code","message"}]}`, as one short line.
+    static func errorDetail(_ body: Data) -> String {
+        guard let json = try? JSONSerialization.jsonObject(with: body) as? [String: Any],
+              let errors = json["errors"] as? [[String: Any]] else { return "" }
+        return errors.prefix(3).map { e in
+            [e["code"] as? String, e["message"] as? String].compactMap { $0 }.joined(separator: ": ")
+        }.joined(separator: "; ").prefix(300).description
+    }
+}

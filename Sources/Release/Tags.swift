@@ -1,0 +1,55 @@
+import Foundation
+
+extension GitContext {
+    /// What docker/metadata-action computes for
+    /// `type=ref,event=branch`, `type=sha,prefix={{branch}}-` and
+    /// `type=raw,value=staging,enable={{is_default_branch}}`: on the default branch
+    /// `main`, `staging`, `main-<sha7>`; on another branch `<branch>`, `<branch>-<sha7>`.
+    /// Where metadata-action would emit an invalid `-<sha>` (pull requests, tags, detached HEAD),
+    /// nothing is emitted.
+    public func tags(shortShaLength: Int = 7) -> [String] {
+        guard let branch else { return [] }
+        let name = GitContext.sanitize(branch)
+        guard !name.isEmpty else { return [] }
+        var out = [name]
+        if branch == defaultBranch { out.append("staging") }
+        out.append(name + "-" + String(sha.prefix(max(1, shortShaLength))))
+        return out.filter { $0.utf8.count <= 128 }
+    }
+
+    /// metadata-action's rule: every run of characters outside `[a-zA-Z0-9._-]` becomes `-`; a tag
+    /// may not start with `.` or `-`.
+    public static func sanitize(_ s: String) -> String {
+        var out = ""
+        var inRun = false
+        for c in s.unicodeScalars {
+            let ok = (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || (c >= "0" && c <= "9") || c == "." || c == "_" || c == "-"
+            if ok {
+                out.unicodeScalars.append(c)
+                inRun = false
+            } else if !inRun {
+                out += "-"
+                inRun = true
+            }
+        }
+        while let f = out.first, f == "." || f == "-" { out.removeFirst() }
+        return out
+    }
+
+    /// The short SHA length metadata-action reads from DOCKER_METADATA_SHORT_SHA_LENGTH.
+    public static func shortShaLength(_ env: [String: String]) throws -> Int {
+        guard let v = env["DOCKER_METADATA_SHORT_SHA_LENGTH"], !v.isEmpty else { return 7 }
+        guard let n = Int(v), (1...40).contains(n) else {
+            throw ReleaseError("DOCKER_METADATA_SHORT_SHA_LENGTH=\(v) must be a number from 1 to 40")
+        }
+        return n
+    }
+
+    /// The OCI labels metadata-action sets: source, revision, version (the first tag), created.
+    public func labels(version: String?, created: String) -> [String: String] {
+        var l = ["org.opencontainers.image.revision": sha, "org.opencontainers.image.created": created]
+        if let source { l["org.opencontainers.image.source"] = source; l["org.opencontainers.image.url"] = source }
+        if let version { l["org.opencontainers.image.version"] = version }
+        return l
+    }
+}

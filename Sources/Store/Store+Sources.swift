@@ -1,0 +1,33 @@
+import Foundation
+import OCI
+
+/// Where a blob that is not (yet) in the store can be had: base image layers are recorded here
+/// instead of being downloaded, so a push to the same registry mounts them and nothing else
+/// fetches them until an export needs their bytes.
+public struct BlobSource: Codable, Hashable, Sendable {
+    public var registry: String
+    public var repository: String
+
+    public init(registry: String, repository: String) {
+        self.registry = registry
+        self.repository = repository
+    }
+}
+
+extension Store {
+    func sourcePath(_ d: Digest) -> String { "\(root)/sources/\(d.hex).json" }
+
+    public func recordSource(_ d: Digest, _ source: BlobSource) throws {
+        try FileManager.default.createDirectory(atPath: root + "/sources", withIntermediateDirectories: true)
+        var all = sources(of: d)
+        guard !all.contains(source) else { return }
+        all.append(source)
+        try AtomicFile.write(try CanonicalJSON.encode(all), to: sourcePath(d), tmpDir: tmpDir)
+    }
+
+    public func sources(of d: Digest) -> [BlobSource] {
+        guard let data = FileManager.default.contents(atPath: sourcePath(d)),
+              let list = try? CanonicalJSON.decode([BlobSource].self, from: data) else { return [] }
+        return list
+    }
+}
