@@ -36,9 +36,7 @@ extension Builder {
         if from.hasPrefix("oci-layout://") {
             return try layoutStage(String(from.dropFirst("oci-layout://".count)), platform: target, finalPlatform: platform)
         }
-        let ref = try Reference(parsing: from)
-        throw BuildError("FROM \(ref.familiar): pulling base images from a registry is not available yet; "
-            + "copy it into a layout first (skopeo copy --all docker://\(ref.familiar) oci:DIR:TAG) and use FROM oci-layout://DIR:TAG, or FROM scratch")
+        return try registryStage(try Reference(parsing: from), platform: target, finalPlatform: platform)
     }
 
     /// A base from an OCI image layout: its blobs are verified and copied into the store once.

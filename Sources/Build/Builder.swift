@@ -1,6 +1,7 @@
 import Foundation
 import Layers
 import OCI
+import Registry
 import Store
 
 /// Builds images from a Containerfile without running anything inside them: every platform's
@@ -12,11 +13,14 @@ public final class Builder: @unchecked Sendable {
     let context: BuildContext
     let layers: LayerCache
     let report: (LayerEvent) -> Void
+    let registries: Registries?
     var events: [LayerEvent] = []
 
-    public init(options: BuildOptions, store: Store, report: @escaping (LayerEvent) -> Void = { _ in }) throws {
+    public init(options: BuildOptions, store: Store, registries: Registries? = nil,
+                report: @escaping (LayerEvent) -> Void = { _ in }) throws {
         self.options = options
         self.store = store
+        self.registries = registries
         self.report = report
         let contextPath = options.context
         var isDir: ObjCBool = false

@@ -5,6 +5,7 @@ public struct Descriptor: Codable, Hashable, Sendable {
     public var size: Int64
     public var platform: Platform?
     public var annotations: [String: String]?
+    public var urls: [String]?
 
     public init(mediaType: String, digest: Digest, size: Int64, platform: Platform? = nil, annotations: [String: String]? = nil) {
         self.mediaType = mediaType

@@ -7,6 +7,8 @@ final class Authenticator: @unchecked Sendable {
     let registry: String
     let options: RegistryOptions
     private let lock = NSLock()
+    /// One token fetch at a time, so parallel jobs needing the same scope share one token.
+    private let fetching = NSLock()
     private var challenge: Challenge?
     private var tokens: [String: (token: String, expires: Date)] = [:]
     private var credential: Credential??
@@ -52,6 +54,12 @@ final class Authenticator: @unchecked Sendable {
             return "Basic " + Data("\(c.username):\(c.secret)".utf8).base64EncodedString()
         }
         if let cached, cached.expires > Date() { return "Bearer " + cached.token }
+        fetching.lock()
+        defer { fetching.unlock() }
+        lock.lock()
+        let fresh = tokens[scope]
+        lock.unlock()
+        if let fresh, fresh.expires > Date() { return "Bearer " + fresh.token }
         return "Bearer " + (try fetchToken(ch, scope: scope))
     }
 

@@ -250,6 +250,10 @@ public struct TransportError: Error, CustomStringConvertible {
 
     public var description: String { message }
 
-    /// TLS verification failures are not worth retrying; everything else may pass on a second try.
-    public var isTLS: Bool { [35, 51, 53, 54, 58, 59, 60, 64, 66, 77, 80, 82, 83, 90, 91].contains(code) }
+    /// TLS failures are not worth retrying; everything else may pass on a second try.
+    public var isTLS: Bool { code == 35 || isCertificateProblem }
+
+    /// The server speaks TLS but its certificate is not trusted (as opposed to a server that does
+    /// not speak TLS at all, code 35, which plain HTTP may then reach).
+    public var isCertificateProblem: Bool { [51, 53, 54, 58, 59, 60, 64, 66, 77, 80, 82, 83, 90, 91].contains(code) }
 }

@@ -43,6 +43,7 @@ public final class Pusher: @unchecked Sendable {
     public func push(_ image: Descriptor, registry: String, repository: String, tags: [String]) throws -> PushSummary {
         let started = Date()
         let client = registries.client(registry)
+        client.willPush(repository)
         var summary = PushSummary(digest: image.digest)
         // Blobs first: configs and layers of every manifest, each once.
         var manifests: [Descriptor] = []
@@ -69,18 +70,24 @@ public final class Pusher: @unchecked Sendable {
                 summary.bytes += b.size
             }
         }
-        for m in manifests {
+        // Manifests the registry already has (by digest) are not sent again.
+        let present = try parallel(manifests + (index != nil ? [image] : [])) { m in
+            try client.headManifest(repository, m.digest.description)?.digest == m.digest
+        }
+        for (m, there) in zip(manifests, present) where !there {
             try client.putManifest(repository, m.digest.description, data: try store.readBlob(m.digest), mediaType: m.mediaType)
             report(PushEvent(outcome: .manifest, digest: m.digest, size: m.size, mediaType: m.mediaType, detail: m.platform?.description ?? ""))
         }
         let top = try store.readBlob(image.digest)
-        if index != nil {
+        if index != nil, !present.last! {
             try client.putManifest(repository, image.digest.description, data: top, mediaType: image.mediaType)
             report(PushEvent(outcome: .manifest, digest: image.digest, size: image.size, mediaType: image.mediaType, detail: "index"))
         }
-        for tag in tags {
-            try client.putManifest(repository, tag, data: top, mediaType: image.mediaType)
+        let current = try parallel(tags) { t in try client.headManifest(repository, t)?.digest }
+        for (tag, digest) in zip(tags, current) {
             summary.tags.append(tag)
+            if digest == image.digest { continue }
+            try client.putManifest(repository, tag, data: top, mediaType: image.mediaType)
             report(PushEvent(outcome: .tagged, digest: image.digest, size: image.size, mediaType: image.mediaType, detail: tag))
         }
         summary.seconds = Date().timeIntervalSince(started)
@@ -99,6 +106,8 @@ public final class Pusher: @unchecked Sendable {
             try client.upload(repository, b, file: store.blobPath(b.digest))
             outcome = .pushed
         }
+        // Remember where the blob now lives, so a push to another repository here can mount it.
+        try store.recordSource(b.digest, BlobSource(registry: client.registry, repository: repository))
         report(PushEvent(outcome: outcome, digest: b.digest, size: b.size, mediaType: b.mediaType, detail: ""))
         return outcome
     }

@@ -48,3 +48,14 @@ public final class Registries: @unchecked Sendable {
         throw lastError!
     }
 }
+
+extension Registries {
+    /// A registry as users type it (`https://ghcr.io/`, `index.docker.io`) -> the host imagectl uses.
+    public static func normalise(_ s: String) -> String {
+        var h = s
+        for p in ["https://", "http://"] where h.hasPrefix(p) { h = String(h.dropFirst(p.count)) }
+        while h.hasSuffix("/") { h.removeLast() }
+        if let slash = h.firstIndex(of: "/") { h = String(h[..<slash]) }
+        return ["index.docker.io", "registry-1.docker.io"].contains(h) ? "docker.io" : h
+    }
+}

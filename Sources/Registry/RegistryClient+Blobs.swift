@@ -3,7 +3,7 @@ import OCI
 
 extension RegistryClient {
     public func blobExists(_ repo: String, _ digest: Digest) throws -> Bool {
-        let r = try send("HEAD", "\(repo)/blobs/\(digest)", scope: RegistryClient.pull(repo), operation: "HEAD blob \(digest.hex.prefix(12))")
+        let r = try send("HEAD", "\(repo)/blobs/\(digest)", scope: scope(repo), operation: "HEAD blob \(digest.hex.prefix(12))")
         if r.status == 200 { return true }
         if r.status == 404 { return false }
         throw failure(r, operation: "HEAD blob", repository: repo)
@@ -16,7 +16,7 @@ extension RegistryClient {
         guard fd >= 0 else { throw RegistryError.transport(path, String(cString: strerror(errno))) }
         var sink = ResponseSink.file(fd)
         defer { close(fd) }
-        let r = try send("GET", "\(repo)/blobs/\(d.digest)", scope: RegistryClient.pull(repo), sink: {
+        let r = try send("GET", "\(repo)/blobs/\(d.digest)", scope: scope(repo), sink: {
             ftruncate(fd, 0)
             lseek(fd, 0, SEEK_SET)
             sink = .file(fd)

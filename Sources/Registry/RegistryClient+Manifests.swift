@@ -11,7 +11,7 @@ extension RegistryClient {
 
     /// Fetches a manifest or index by tag or digest and checks it against the digest it claims.
     public func manifest(_ repo: String, _ reference: String) throws -> (data: Data, descriptor: Descriptor) {
-        let r = try send("GET", "\(repo)/manifests/\(reference)", scope: RegistryClient.pull(repo),
+        let r = try send("GET", "\(repo)/manifests/\(reference)", scope: scope(repo),
                          headers: [("Accept", RegistryClient.manifestAccept)], operation: "GET manifest \(repo):\(reference)")
         if r.status == 404 { throw RegistryError.notFound("\(registry)/\(repo):\(reference)") }
         guard r.status == 200 else { throw failure(r, operation: "GET manifest \(reference)", repository: repo) }
@@ -30,7 +30,7 @@ extension RegistryClient {
 
     /// The descriptor of a manifest, without its body, or nil when it is not there.
     public func headManifest(_ repo: String, _ reference: String) throws -> Descriptor? {
-        let r = try send("HEAD", "\(repo)/manifests/\(reference)", scope: RegistryClient.pull(repo),
+        let r = try send("HEAD", "\(repo)/manifests/\(reference)", scope: scope(repo),
                          headers: [("Accept", RegistryClient.manifestAccept)], operation: "HEAD manifest \(reference)")
         if r.status == 404 { return nil }
         guard r.status == 200 else { throw failure(r, operation: "HEAD manifest \(reference)", repository: repo) }
@@ -51,7 +51,7 @@ extension RegistryClient {
     }
 
     public func tags(_ repo: String) throws -> [String] {
-        let r = try send("GET", "\(repo)/tags/list", scope: RegistryClient.pull(repo), operation: "list tags of \(repo)")
+        let r = try send("GET", "\(repo)/tags/list", scope: scope(repo), operation: "list tags of \(repo)")
         if r.status == 404 { throw RegistryError.notFound("\(registry)/\(repo)") }
         guard r.status == 200 else { throw failure(r, operation: "list tags", repository: repo) }
         let json = try? JSONSerialization.jsonObject(with: r.body) as? [String: Any]

@@ -30,6 +30,22 @@ public final class RegistryClient: @unchecked Sendable {
     private var sessions: [CurlSession] = []
     private var base: String?
     let auth: Authenticator
+    /// Repositories being pushed: every request for them asks for pull and push at once, so one
+    /// token serves the whole push.
+    private var pushing = Set<String>()
+
+    public func willPush(_ repository: String) {
+        lock.lock()
+        pushing.insert(repository)
+        lock.unlock()
+    }
+
+    func scope(_ repo: String) -> String {
+        lock.lock()
+        defer { lock.unlock() }
+        return pushing.contains(repo) ? RegistryClient.push(repo) : RegistryClient.pull(repo)
+    }
+
     /// Counts for the summary and the tests: requests sent, retries made.
     public private(set) var requests = 0
     public private(set) var retries = 0
@@ -73,7 +89,7 @@ public final class RegistryClient: @unchecked Sendable {
             let r = try withSession { try $0.perform(HTTPRequest("GET", https)) }
             auth.noteChallenge(r)
         } catch let e as TransportError {
-            guard plainAllowed else {
+            guard plainAllowed, !e.isCertificateProblem else {
                 if e.isTLS { throw RegistryError.transport(registry, "TLS: \(e.message) (for a private CA pass --ca-file)") }
                 throw RegistryError.transport(registry, e.message)
             }
@@ -168,5 +184,13 @@ public final class RegistryClient: @unchecked Sendable {
         return errors.prefix(3).map { e in
             [e["code"] as? String, e["message"] as? String].compactMap { $0 }.joined(separator: ": ")
         }.joined(separator: "; ").prefix(300).description
+    }
+}
+
+extension RegistryClient {
+    /// Proves the credentials work: the registry's /v2/ with them (through a token for Bearer realms).
+    public func checkLogin() throws {
+        let r = try send("GET", "", scope: "", operation: "login")
+        guard r.status == 200 else { throw failure(r, operation: "login", repository: "") }
     }
 }

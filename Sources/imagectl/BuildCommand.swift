@@ -4,6 +4,8 @@ import Export
 import Foundation
 import Layers
 import OCI
+import Registry
+import Release
 import Store
 
 struct BuildCommand: ParsableCommand {
@@ -58,6 +60,12 @@ struct BuildCommand: ParsableCommand {
     @Option(help: "Progress output: auto, plain or quiet.")
     var progress: String = "auto"
 
+    @Flag(help: "Push the image to the registry its -t names (or --repository) name; same as --output type=registry.")
+    var push = false
+
+    @OptionGroup var pushTarget: PushTargetFlags
+    @OptionGroup var registryFlags: RegistryFlags
+
     func validate() throws {
         guard ["auto", "plain", "quiet", "tty"].contains(progress) else {
             throw ValidationError("--progress must be auto, plain or quiet")
@@ -66,23 +74,57 @@ struct BuildCommand: ParsableCommand {
 
     func run() throws {
         try guarded {
-            let options = try buildOptions()
+            var options = try buildOptions()
             let outputs = try output.map { try OutputSpec(parsing: $0) }
-            if outputs.contains(where: { $0.kind == .registry }) {
-                throw ExportError.badOutput("type=registry", "pushing to a registry is not available yet; write type=oci and push it with skopeo")
-            }
-            let names = try tag.map { t -> (String, Reference) in
+            var names = try tag.map { t -> (String, Reference) in
                 let ref = try Reference(parsing: t)
                 return (ref.familiar, ref)
             }
+            for spec in outputs where spec.kind == .registry {
+                if let n = spec.name { names.append((try Reference(parsing: n).familiar, try Reference(parsing: n))) }
+            }
+            let pushing = push || outputs.contains { $0.kind == .registry }
+            if pushing, names.isEmpty, pushTarget.repository == nil {
+                throw ValidationError("--push needs a destination: -t REGISTRY/NAME:TAG or --repository REGISTRY/NAME")
+            }
+            if pushing, pushTarget.tagsFromGit {
+                try addGitLabels(&options)
+            }
             let store = try Store(root: Store.defaultRoot())
+            let registries = Registries(options: try registryFlags.options())
             let started = Date()
             let reporter = ProgressReporter(mode: progress)
-            let builder = try Builder(options: options, store: store) { reporter.layer($0) }
+            let builder = try Builder(options: options, store: store, registries: registries) { reporter.layer($0) }
             let result = try builder.build()
             for (name, _) in names { try store.tag(name, result.descriptor) }
-            for spec in outputs {
+            let local = outputs.filter { $0.kind != .registry }
+            if !local.isEmpty { _ = try registries.fetchMissing(result.descriptor, store: store) }
+            for spec in local {
                 try write(spec, result: result, store: store, names: names)
+            }
+            if pushing {
+                // One push per repository; each name's tag goes with it.
+                var byRepo: [(Reference, [String])] = []
+                if pushTarget.repository != nil {
+                    byRepo = [(try Reference(parsing: pushTarget.repository!, defaultTag: false), names.compactMap { $0.1.tag })]
+                } else {
+                    for (_, ref) in names {
+                        if let i = byRepo.firstIndex(where: { $0.0.registry == ref.registry && $0.0.repository == ref.repository }) {
+                            byRepo[i].1 += ref.tag.map { [$0] } ?? []
+                        } else {
+                            byRepo.append((ref, ref.tag.map { [$0] } ?? []))
+                        }
+                    }
+                }
+                for (repo, tags) in byRepo {
+                    var t = pushTarget
+                    t.repository = repo.registry + "/" + repo.repository
+                    let flow = PushFlow(registries: registries, store: store, target: t, progress: progress != "quiet", directory: context)
+                    let r = try flow.push(result.descriptor, name: repo, extraTags: tags)
+                    if progress != "quiet" {
+                        standardError("pushed \(r.summary.pushed), skipped \(r.summary.skipped), mounted \(r.summary.mounted) blob(s) to \(t.repository!) as \(r.summary.tags.joined(separator: ", "))")
+                    }
+                }
             }
             let configDigest = try singleConfigDigest(result, store: store)
             if let iidfile {
@@ -94,6 +136,19 @@ struct BuildCommand: ParsableCommand {
             // Freeing a large context's file list costs a noticeable part of an unchanged rebuild;
             // the process is done, so leave it to exit.
             withExtendedLifetime(builder) { Foundation.exit(0) }
+        }
+    }
+
+    /// The OCI labels docker/metadata-action sets, from the same git context as the tags.
+    func addGitLabels(_ options: inout BuildOptions) throws {
+        let env = ProcessInfo.processInfo.environment
+        let git = try GitContext.current(environment: env, directory: context, defaultBranch: pushTarget.defaultBranch)
+        let epoch = env["SOURCE_DATE_EPOCH"] != nil ? options.epoch : (git.commitTime ?? options.epoch)
+        options.epoch = epoch
+        let created = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval(epoch)))
+        for (k, v) in git.labels(version: git.tags(shortShaLength: try GitContext.shortShaLength(env)).first, created: created)
+        where options.labels[k] == nil {
+            options.labels[k] = v
         }
     }
 

@@ -11,6 +11,7 @@ struct ImageCtl: ParsableCommand {
         ($IMAGECTL_HOME, else $XDG_CACHE_HOME/imagectl, else ~/.cache/imagectl).
         """,
         version: "0.1.0",
-        subcommands: [BuildCommand.self, ImagesCommand.self, CacheCommand.self]
+        subcommands: [BuildCommand.self, PushCommand.self, LoginCommand.self, LogoutCommand.self, TagsCommand.self,
+                      ImagesCommand.self, CacheCommand.self]
     )
 }

@@ -207,7 +207,7 @@ struct Fixture {
         ("FROM scratch|COPY a.txt b.txt /notadir", "Containerfile:2: COPY with several sources needs a directory destination"),
         ("FROM scratch|COPY --chown=bob a.txt /x", "Containerfile:2: --chown=bob: use numeric IDs"),
         ("FROM scratch|ADD https://example.com/x /x", "Containerfile:2: ADD https://example.com/x: remote sources are not supported"),
-        ("FROM ubuntu:22.04", "Containerfile:1: FROM ubuntu:22.04: pulling base images from a registry is not available yet"),
+        ("FROM ubuntu:22.04", "Containerfile:1: FROM ubuntu:22.04: registry base images need network access to the registry"),
         ("FROM scratch|COPY --from=nope a.txt /x", "Containerfile:2: COPY --from=nope: no earlier stage"),
         ("FROM scratch|ENV A=${B:?must_be_set}", "Containerfile:2: B: must_be_set"),
         ("FROM scratch|EXPOSE 99999", "Containerfile:2: EXPOSE 99999"),

@@ -16,10 +16,14 @@ enum CLI {
     }
 
     /// Runs imagectl with its own store; never throws on a non-zero exit, so tests can assert on it.
-    static func run(_ args: [String], home: String, environment: [String: String] = [:]) throws -> Result {
+    static func run(_ args: [String], home: String, environment: [String: String] = [:], stdin: String? = nil,
+                    directory: String? = nil) throws -> Result {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binary)
         p.arguments = args
+        if let directory { p.currentDirectoryURL = URL(fileURLWithPath: directory) }
+        let input = Pipe()
+        p.standardInput = input
         var env = ProcessInfo.processInfo.environment
         env["IMAGECTL_HOME"] = home
         for (k, v) in environment { env[k] = v }
@@ -29,6 +33,8 @@ enum CLI {
         p.standardOutput = out
         p.standardError = err
         try p.run()
+        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try? input.fileHandleForWriting.close()
         let o = out.fileHandleForReading.readDataToEndOfFile()
         let e = err.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()

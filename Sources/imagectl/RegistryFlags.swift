@@ -1,0 +1,36 @@
+import ArgumentParser
+import Foundation
+import Registry
+
+/// Flags every command that talks to a registry shares.
+struct RegistryFlags: ParsableArguments {
+    @Option(name: .customLong("ca-file"), help: "Trust this CA bundle (PEM) for registry TLS; also $IMAGECTL_CA_FILE.")
+    var caFile: String?
+
+    @Option(name: .customLong("insecure-registry"), help: "Allow plain HTTP to this registry host (loopback hosts always may). Repeatable.")
+    var insecureRegistries: [String] = []
+
+    @Option(help: "Blobs transferred at once.")
+    var jobs: Int = 4
+
+    func options(explicit: Credential? = nil) throws -> RegistryOptions {
+        let ca = caFile ?? ProcessInfo.processInfo.environment["IMAGECTL_CA_FILE"]
+        if let ca, !FileManager.default.isReadableFile(atPath: ca) {
+            throw ValidationError("--ca-file \(ca): no such readable file")
+        }
+        guard (1...32).contains(jobs) else { throw ValidationError("--jobs must be from 1 to 32") }
+        return RegistryOptions(caFile: ca, insecureHosts: Set(insecureRegistries), explicit: explicit)
+    }
+}
+
+/// Where a push goes and under which tags, as `--repository`, `--tag` and `--tags-from-git` say.
+struct PushTargetFlags: ParsableArguments {
+    @Option(name: .customLong("repository"), help: "Push to this repository (REGISTRY/NAME) instead of the image's own name.")
+    var repository: String?
+
+    @Flag(name: .customLong("tags-from-git"), help: "Add the tags docker/metadata-action computes: BRANCH, BRANCH-SHA7, and staging on the default branch.")
+    var tagsFromGit = false
+
+    @Option(name: .customLong("default-branch"), help: "The default branch, when neither GitHub's event nor origin/HEAD tells it.")
+    var defaultBranch: String?
+}
