@@ -16,6 +16,9 @@ public struct BuildOptions: Sendable {
     public var epoch: Int
     /// The stage to build; nil means the last one.
     public var target: String?
+    /// The config's and history's `created` time when it should differ from `epoch` (the commit
+    /// time, say); layer mtimes always use `epoch`, so the layer cache is not tied to a commit.
+    public var created: Int?
 
     public init(context: String = ".", file: String? = nil, platforms: [Platform] = [.host], buildArgs: [String: String] = [:],
                 labels: [String: String] = [:], compression: Compression = .default, noCache: Bool = false,

@@ -86,7 +86,7 @@ extension Builder {
         stage.layers.append(record.descriptor)
         stage.config.rootfs.diffIDs.append(record.diffID)
         stage.config.history = (stage.config.history ?? []) + [
-            ImageConfig.History(created: Builder.timestamp(options.epoch), createdBy: ins.original),
+            ImageConfig.History(created: Builder.timestamp(options.created ?? options.epoch), createdBy: ins.original),
         ]
         stage.files.add(entries)
         let event = LayerEvent(platform: platform, line: ins.line, instruction: ins.original, outcome: outcome,

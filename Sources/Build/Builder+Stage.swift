@@ -149,7 +149,7 @@ extension Builder {
         }
         if history {
             stage.config.history = (stage.config.history ?? []) + [
-                ImageConfig.History(created: Builder.timestamp(options.epoch), createdBy: ins.original, emptyLayer: true),
+                ImageConfig.History(created: Builder.timestamp(options.created ?? options.epoch), createdBy: ins.original, emptyLayer: true),
             ]
         }
     }

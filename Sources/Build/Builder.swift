@@ -84,7 +84,7 @@ public final class Builder: @unchecked Sendable {
             for (k, v) in options.labels { labels[k] = v }
             final.config.config.labels = labels
         }
-        final.config.created = Builder.timestamp(options.epoch)
+        final.config.created = Builder.timestamp(options.created ?? options.epoch)
         let config = try Blob(json: final.config, mediaType: MediaType.ociConfig)
         try store.putBlob(config.data)
         var annotations: [String: String]?

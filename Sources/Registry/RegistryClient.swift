@@ -74,7 +74,8 @@ public final class RegistryClient: @unchecked Sendable {
         return try body(s)
     }
 
-    /// `https://host/v2/`, or `http://` for loopback and --insecure-registry hosts that do not speak TLS.
+    /// `https://host/v2/`; for loopback and --insecure-registry hosts, `http://` when the host
+    /// answers plain HTTP as a registry (tried first there, which spares a TLS set-up on every run).
     func baseURL() throws -> String {
         lock.lock()
         if let base {
@@ -82,25 +83,28 @@ public final class RegistryClient: @unchecked Sendable {
             return base
         }
         lock.unlock()
-        let https = "https://\(host)/v2/"
         let plainAllowed = RegistryClient.isLoopback(host) || options.insecureHosts.contains(registry) || options.insecureHosts.contains(host)
-        var chosen = https
-        do {
-            let r = try withSession { try $0.perform(HTTPRequest("GET", https)) }
+        var chosen: String?
+        if plainAllowed, let r = try? withSession({ try $0.perform(HTTPRequest("GET", "http://\(host)/v2/")) }),
+           r.status == 200 || r.status == 401, r.header("docker-distribution-api-version") != nil {
             auth.noteChallenge(r)
-        } catch let e as TransportError {
-            guard plainAllowed, !e.isCertificateProblem else {
+            chosen = "http://\(host)/v2/"
+        }
+        if chosen == nil {
+            let https = "https://\(host)/v2/"
+            do {
+                let r = try withSession { try $0.perform(HTTPRequest("GET", https)) }
+                auth.noteChallenge(r)
+                chosen = https
+            } catch let e as TransportError {
                 if e.isTLS { throw RegistryError.transport(registry, "TLS: \(e.message) (for a private CA pass --ca-file)") }
                 throw RegistryError.transport(registry, e.message)
             }
-            chosen = "http://\(host)/v2/"
-            let r = try withSession { try $0.perform(HTTPRequest("GET", chosen)) }
-            auth.noteChallenge(r)
         }
         lock.lock()
         base = chosen
         lock.unlock()
-        return chosen
+        return chosen!
     }
 
     /// Sends a request with auth for `scope`, retrying what the policy allows and following

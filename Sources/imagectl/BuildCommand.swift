@@ -144,7 +144,7 @@ struct BuildCommand: ParsableCommand {
         let env = ProcessInfo.processInfo.environment
         let git = try GitContext.current(environment: env, directory: context, defaultBranch: pushTarget.defaultBranch)
         let epoch = env["SOURCE_DATE_EPOCH"] != nil ? options.epoch : (git.commitTime ?? options.epoch)
-        options.epoch = epoch
+        options.created = epoch
         let created = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval(epoch)))
         for (k, v) in git.labels(version: git.tags(shortShaLength: try GitContext.shortShaLength(env)).first, created: created)
         where options.labels[k] == nil {

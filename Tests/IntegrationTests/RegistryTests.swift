@@ -156,7 +156,7 @@ import Testing
         try run(["skopeo", "inspect", "--raw", "--cert-dir", s.tmp + "/certs", "docker://\(repo)"])
     }
 
-    @Test func plainHTTPOnlyForLoopbackOrNamedHosts() throws {
+    @Test func unreachableRegistryIsOneClearLine() throws {
         let s = try Session("insecure")
         defer { s.remove() }
         try write("FROM example.invalid/base:1\n", to: s.tmp + "/ctx/Containerfile")
