@@ -4,12 +4,14 @@ import Store
 
 /// What happened to one blob or manifest during a push.
 public struct PushEvent: Sendable {
-    public enum Outcome: String, Sendable { case skipped, mounted, pushed, manifest, tagged }
+    public enum Outcome: String, Sendable { case started, progress, skipped, mounted, pushed, manifest, tagged }
     public var outcome: Outcome
     public var digest: Digest
     public var size: Int64
     public var mediaType: String
     public var detail: String
+    /// For `.progress`: bytes sent so far.
+    public var sent: Int64 = 0
 }
 
 public struct PushSummary: Sendable {
@@ -103,7 +105,12 @@ public final class Pusher: @unchecked Sendable {
             outcome = .mounted
         } else {
             if !store.hasBlob(b.digest) { try registries.fetch(b, store: store) }
-            try client.upload(repository, b, file: store.blobPath(b.digest))
+            report(PushEvent(outcome: .started, digest: b.digest, size: b.size, mediaType: b.mediaType, detail: ""))
+            let progress = ProgressCounter()
+            let report = self.report
+            try client.upload(repository, b, file: store.blobPath(b.digest)) { n in
+                report(PushEvent(outcome: .progress, digest: b.digest, size: b.size, mediaType: b.mediaType, detail: "", sent: progress.add(n)))
+            }
             outcome = .pushed
         }
         // Remember where the blob now lives, so a push to another repository here can mount it.
@@ -121,6 +128,15 @@ public final class Pusher: @unchecked Sendable {
 
     func parallel<T, R>(_ items: [T], _ body: @escaping (T) throws -> R) throws -> [R] {
         try Jobs(items, body).run(workers: jobs)
+    }
+}
+
+/// Bytes sent for one blob, across retries of its upload.
+final class ProgressCounter: @unchecked Sendable {
+    private var total: Int64 = 0
+    func add(_ n: Int64) -> Int64 {
+        total += n
+        return total
     }
 }
 

@@ -60,7 +60,7 @@ extension RegistryClient {
             let put: HTTPResponse
             do {
                 put = try send("PUT", url, scope: RegistryClient.push(repo), headers: [("Content-Type", "application/octet-stream")],
-                               body: .file(path: file, size: d.size), operation: "upload \(d.digest.hex.prefix(12))")
+                               body: .file(path: file, size: d.size), progress: progress, operation: "upload \(d.digest.hex.prefix(12))")
             } catch {
                 if attempt < options.retry.attempts, (try? blobExists(repo, d.digest)) != true { continue }
                 if (try? blobExists(repo, d.digest)) == true { return }
@@ -70,7 +70,6 @@ extension RegistryClient {
                 if let theirs = put.header("docker-content-digest"), theirs != d.digest.description {
                     throw RegistryError.digestMismatch("\(registry)/\(repo)", expected: d.digest.description, got: theirs)
                 }
-                progress?(d.size)
                 return
             }
             if try blobExists(repo, d.digest) { return }

@@ -111,7 +111,7 @@ public final class RegistryClient: @unchecked Sendable {
     /// redirects itself: `Authorization` goes only to the registry host.
     public func send(_ method: String, _ path: String, scope: String, headers: [(String, String)] = [],
                      body: HTTPRequest.Body = .none, sink: () -> ResponseSink = { .memory() },
-                     operation: String) throws -> HTTPResponse {
+                     progress: ((Int64) -> Void)? = nil, operation: String) throws -> HTTPResponse {
         let root = try baseURL()
         var url = path.hasPrefix("http://") || path.hasPrefix("https://") ? path : root + path
         var attempt = 0
@@ -125,7 +125,7 @@ public final class RegistryClient: @unchecked Sendable {
             let request = HTTPRequest(method, url, headers: h, body: body)
             let response: HTTPResponse
             do {
-                response = try withSession { try $0.perform(request, sink: sink()) }
+                response = try withSession { try $0.perform(request, sink: sink(), progress: progress) }
                 countRequest()
             } catch let e as TransportError {
                 countRequest()

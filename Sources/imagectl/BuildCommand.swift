@@ -119,7 +119,8 @@ struct BuildCommand: ParsableCommand {
                 for (repo, tags) in byRepo {
                     var t = pushTarget
                     t.repository = repo.registry + "/" + repo.repository
-                    let flow = PushFlow(registries: registries, store: store, target: t, progress: progress != "quiet", directory: context)
+                    var flow = PushFlow(registries: registries, store: store, target: t, progress: progress, directory: context)
+                    flow.jobs = registryFlags.jobs
                     let r = try flow.push(result.descriptor, name: repo, extraTags: tags)
                     if progress != "quiet" {
                         standardError("pushed \(r.summary.pushed), skipped \(r.summary.skipped), mounted \(r.summary.mounted) blob(s) to \(t.repository!) as \(r.summary.tags.joined(separator: ", "))")

@@ -28,6 +28,9 @@ struct PushCommand: ParsableCommand {
     @Option(help: "Output: text or json.")
     var format: String = "text"
 
+    @Option(help: "Progress output: auto (live on a terminal), plain or quiet.")
+    var progress: String = "auto"
+
     func run() throws {
         try guarded {
             guard ["text", "json"].contains(format) else { throw ValidationError("--format must be text or json") }
@@ -35,8 +38,9 @@ struct PushCommand: ParsableCommand {
             let source = try Reference(parsing: name)
             let image = try store.image(named: source.familiar)
             let registries = Registries(options: try registryFlags.options())
-            let summary = try PushFlow(registries: registries, store: store, target: target, progress: format == "text")
-                .push(image, name: source, extraTags: tags)
+            var flow = PushFlow(registries: registries, store: store, target: target, progress: format == "json" ? "quiet" : progress)
+            flow.jobs = registryFlags.jobs
+            let summary = try flow.push(image, name: source, extraTags: tags)
             PushFlow.finish(summary, json: format == "json")
         }
     }
@@ -47,7 +51,9 @@ struct PushFlow {
     let registries: Registries
     let store: Store
     let target: PushTargetFlags
-    let progress: Bool
+    /// --progress: auto, plain, quiet (or tty).
+    let progress: String
+    var jobs = 4
     /// The git repository tags come from: the build context, or the working directory for push.
     var directory = FileManager.default.currentDirectoryPath
 
@@ -76,17 +82,8 @@ struct PushFlow {
         guard !tags.isEmpty else { throw ValidationError("no tag to push: give --tag, --tags-from-git, or a name with :TAG") }
         var seen = Set<String>()
         tags = tags.filter { seen.insert($0).inserted }
-        let progress = self.progress
-        let pusher = Pusher(registries: registries, store: store, jobs: 4) { e in
-            guard progress else { return }
-            switch e.outcome {
-            case .skipped: standardError("exists  \(e.digest.hex.prefix(12)) \(formatBytes(e.size))")
-            case .mounted: standardError("mounted \(e.digest.hex.prefix(12)) \(formatBytes(e.size))")
-            case .pushed: standardError("pushed  \(e.digest.hex.prefix(12)) \(formatBytes(e.size))")
-            case .manifest: standardError("manifest \(e.digest.hex.prefix(12)) \(e.detail)")
-            case .tagged: standardError("tagged  \(e.detail)")
-            }
-        }
+        let display = PushDisplay(mode: progress)
+        let pusher = Pusher(registries: registries, store: store, jobs: jobs) { display.handle($0) }
         let summary = try pusher.push(image, registry: destination.registry, repository: destination.repository, tags: tags)
         return Result(repository: destination, summary: summary)
     }

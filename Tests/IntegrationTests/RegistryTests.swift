@@ -139,6 +139,18 @@ import Testing
         #expect(!s.printed.contains("eyJ"), "a JWT was printed")
     }
 
+    @Test func identityTokenUsesTheOAuthForm() throws {
+        try CLI.requireFixtures()
+        let registry = try TestRegistry("token")
+        let s = try Session("identity")
+        defer { registry.stop(); s.remove() }
+        // What `docker login` stores for a registry that hands out refresh tokens.
+        try write(#"{"auths":{"\#(registry.host)":{"auth":"","identitytoken":"\#(registry.password)"}}}"#, to: s.dockerConfig + "/config.json")
+        let r = try s.imagectl(["build", "--push", "-t", "\(registry.host)/id/hello:1", CLI.hello])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(!s.printed.contains(registry.password))
+    }
+
     @Test func tlsNeedsItsCA() throws {
         try CLI.requireFixtures()
         let registry = try TestRegistry("tls")
