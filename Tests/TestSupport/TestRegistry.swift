@@ -32,7 +32,7 @@ public final class TestRegistry: @unchecked Sendable {
 
     public func stop() {
         if let pids = try? String(contentsOfFile: dir + "/pids", encoding: .utf8) {
-            for pid in pids.split(separator: "\n").compactMap({ Int32($0) }) { kill(pid, SIGTERM) }
+            for pid in pids.split(separator: "\n").compactMap({ Int32($0) }) { kill(pid, SIGKILL) }
         }
         try? FileManager.default.removeItem(atPath: dir)
     }
