@@ -21,7 +21,7 @@ let package = Package(
         .target(name: "Store", dependencies: ["OCI"]),
         .target(name: "Registry", dependencies: ["OCI", "CCurl", "Store"]),
         .target(name: "Build", dependencies: ["OCI", "Layers", "Store", "Registry"]),
-        .target(name: "Export", dependencies: ["OCI", "Store", "CArchive"]),
+        .target(name: "Export", dependencies: ["OCI", "Store", "Registry", "CArchive"]),
         .target(name: "Release", dependencies: ["OCI"]),
         .executableTarget(name: "imagectl", dependencies: [
             "OCI", "Layers", "Store", "Build", "Export", "Registry", "Release",

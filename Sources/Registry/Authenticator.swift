@@ -36,6 +36,10 @@ final class Authenticator: @unchecked Sendable {
         }
         lock.unlock()
         let c = try options.explicit ?? options.credentials.lookup(registry)
+        if let c {
+            options.onSecret?(c.secret)
+            if let t = c.identityToken { options.onSecret?(t) }
+        }
         lock.lock()
         credential = .some(c)
         lock.unlock()
@@ -133,6 +137,7 @@ final class Authenticator: @unchecked Sendable {
               token.utf8.count < 64 << 10, !token.contains("\n") else {
             throw RegistryError.invalid("\(registry): the token service answered without a token")
         }
+        options.onSecret?(token)
         let lifetime = max(60, min((json["expires_in"] as? Double) ?? 60, 24 * 3600))
         lock.lock()
         // Refresh a little early so a token does not expire between check and use.

@@ -9,6 +9,8 @@ public struct RegistryOptions: Sendable {
     public var retry: RetryPolicy
     /// Credentials given for this run (login checks them before saving).
     public var explicit: Credential?
+    /// Told every secret (passwords, tokens) before it is used, so a CI log can mask it.
+    public var onSecret: (@Sendable (String) -> Void)?
 
     public init(caFile: String? = nil, insecureHosts: Set<String> = [], credentials: CredentialStore = CredentialStore(),
                 retry: RetryPolicy = .default, explicit: Credential? = nil) {

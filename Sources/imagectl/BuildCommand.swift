@@ -63,6 +63,9 @@ struct BuildCommand: ParsableCommand {
     @Flag(help: "Push the image to the registry its -t names (or --repository) name; same as --output type=registry.")
     var push = false
 
+    @Option(name: .customLong("by-digest"), help: "Push to this repository without a tag and print REPO@DIGEST (one runner's platform; merge with index create).")
+    var byDigest: String?
+
     @OptionGroup var pushTarget: PushTargetFlags
     @OptionGroup var registryFlags: RegistryFlags
 
@@ -83,12 +86,14 @@ struct BuildCommand: ParsableCommand {
             for spec in outputs where spec.kind == .registry {
                 if let n = spec.name { names.append((try Reference(parsing: n).familiar, try Reference(parsing: n))) }
             }
-            let pushing = push || outputs.contains { $0.kind == .registry }
+            var pushTarget = self.pushTarget
+            if let byDigest { pushTarget.repository = byDigest }
+            let pushing = push || byDigest != nil || outputs.contains { $0.kind == .registry }
             if pushing, names.isEmpty, pushTarget.repository == nil {
                 throw ValidationError("--push needs a destination: -t REGISTRY/NAME:TAG or --repository REGISTRY/NAME")
             }
             if pushing, pushTarget.tagsFromGit {
-                try addGitLabels(&options)
+                try addGitLabels(&options, pushTarget)
             }
             let store = try Store(root: Store.defaultRoot())
             let registries = Registries(options: try registryFlags.options())
@@ -102,6 +107,7 @@ struct BuildCommand: ParsableCommand {
             for spec in local {
                 try write(spec, result: result, store: store, names: names)
             }
+            var pushedTags: [String] = []
             if pushing {
                 // One push per repository; each name's tag goes with it.
                 var byRepo: [(Reference, [String])] = []
@@ -117,11 +123,15 @@ struct BuildCommand: ParsableCommand {
                     }
                 }
                 for (repo, tags) in byRepo {
+                    GitHubActions().group("push \(repo.registry)/\(repo.repository)")
+                    defer { GitHubActions().endGroup() }
                     var t = pushTarget
                     t.repository = repo.registry + "/" + repo.repository
                     var flow = PushFlow(registries: registries, store: store, target: t, progress: progress, directory: context)
                     flow.jobs = registryFlags.jobs
+                    flow.byDigest = byDigest != nil
                     let r = try flow.push(result.descriptor, name: repo, extraTags: tags)
+                    pushedTags += r.summary.tags.map { "\(t.repository!):\($0)" }
                     if progress != "quiet" {
                         standardError("pushed \(r.summary.pushed), skipped \(r.summary.skipped), mounted \(r.summary.mounted) blob(s) to \(t.repository!) as \(r.summary.tags.joined(separator: ", "))")
                     }
@@ -131,8 +141,14 @@ struct BuildCommand: ParsableCommand {
             if let iidfile {
                 try Data((configDigest ?? result.descriptor.digest).description.utf8).write(to: URL(fileURLWithPath: iidfile))
             }
-            if let metadataFile { try writeMetadata(metadataFile, result: result, configDigest: configDigest, names: names.map(\.1)) }
+            let metadata = try metadataJSON(result: result, configDigest: configDigest, names: names.map(\.1))
+            if let metadataFile { try metadata.write(to: URL(fileURLWithPath: metadataFile)) }
+            try githubReport(result, store: store, configDigest: configDigest, metadata: metadata,
+                             tags: pushedTags.isEmpty ? names.map { $0.1.description } : pushedTags, options: options,
+                             seconds: Date().timeIntervalSince(started))
             reporter.summary(result, seconds: Date().timeIntervalSince(started))
+            // --by-digest prints what `index create` takes: REPO@DIGEST.
+            print(pushTarget.repository.flatMap { repo in byDigest.map { _ in repo + "@" } } ?? "", terminator: "")
             print(result.descriptor.digest)
             // Freeing a large context's file list costs a noticeable part of an unchanged rebuild;
             // the process is done, so leave it to exit.
@@ -141,7 +157,7 @@ struct BuildCommand: ParsableCommand {
     }
 
     /// The OCI labels docker/metadata-action sets, from the same git context as the tags.
-    func addGitLabels(_ options: inout BuildOptions) throws {
+    func addGitLabels(_ options: inout BuildOptions, _ pushTarget: PushTargetFlags) throws {
         let env = ProcessInfo.processInfo.environment
         let git = try GitContext.current(environment: env, directory: context, defaultBranch: pushTarget.defaultBranch)
         let epoch = env["SOURCE_DATE_EPOCH"] != nil ? options.epoch : (git.commitTime ?? options.epoch)
@@ -200,8 +216,29 @@ struct BuildCommand: ParsableCommand {
         return m.config.digest
     }
 
+    /// Step outputs and the job summary, inside GitHub Actions.
+    func githubReport(_ result: BuildResult, store: Store, configDigest: Digest?, metadata: Data, tags: [String],
+                      options: BuildOptions, seconds: Double) throws {
+        let actions = GitHubActions()
+        guard actions.isActive else { return }
+        var lines: [BuildReport.PlatformLine] = []
+        var labels: [String: String] = [:]
+        for m in result.manifests {
+            let manifest = try CanonicalJSON.decode(ImageManifest.self, from: try store.readBlob(m.digest))
+            let config = try CanonicalJSON.decode(ImageConfig.self, from: try store.readBlob(manifest.config.digest))
+            labels = config.config.labels ?? [:]
+            lines.append(.init(platform: m.platform?.description ?? config.platform.description, digest: m.digest.description,
+                               size: manifest.layers.reduce(manifest.config.size) { $0 + $1.size }))
+        }
+        let built = result.events.filter { $0.outcome == .built }.count
+        try BuildReport(digest: result.descriptor.digest.description, imageID: (configDigest ?? result.descriptor.digest).description,
+                        metadata: String(decoding: metadata, as: UTF8.self), tags: tags, labels: labels,
+                        version: labels["org.opencontainers.image.version"], platforms: lines, layersBuilt: built,
+                        layersReused: result.events.count - built, seconds: seconds).write(to: actions)
+    }
+
     /// The keys buildx writes with --metadata-file.
-    func writeMetadata(_ path: String, result: BuildResult, configDigest: Digest?, names: [Reference]) throws {
+    func metadataJSON(result: BuildResult, configDigest: Digest?, names: [Reference]) throws -> Data {
         var d = result.descriptor
         d.platform = nil
         var meta: [String: AnyEncodable] = [
@@ -212,7 +249,7 @@ struct BuildCommand: ParsableCommand {
         if !names.isEmpty { meta["image.name"] = AnyEncodable(names.map(\.description).joined(separator: ",")) }
         let e = JSONEncoder()
         e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        try e.encode(meta).write(to: URL(fileURLWithPath: path))
+        return try e.encode(meta)
     }
 }
 

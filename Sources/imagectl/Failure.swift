@@ -1,9 +1,16 @@
 import ArgumentParser
+import Build
 import Foundation
+import Release
 
 /// Prints an error as one line on stderr and exits 1: no stack dumps.
 func fail(_ error: Error) -> ExitCode {
     let text = "\(error)".replacingOccurrences(of: "\n", with: " ")
+    if let b = error as? BuildError {
+        GitHubActions().error(file: b.file, line: b.line, b.message)
+    } else {
+        GitHubActions().error(file: nil, line: nil, text)
+    }
     FileHandle.standardError.write(Data("imagectl: error: \(text)\n".utf8))
     return ExitCode(1)
 }

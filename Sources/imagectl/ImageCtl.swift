@@ -12,6 +12,7 @@ struct ImageCtl: ParsableCommand {
         """,
         version: "0.1.0",
         subcommands: [BuildCommand.self, PushCommand.self, LoginCommand.self, LogoutCommand.self, TagsCommand.self,
-                      ImagesCommand.self, CacheCommand.self]
+                      TagCommand.self, RollbackCommand.self, IndexCommand.self, InspectCommand.self, DigestCommand.self,
+                      ListCommand.self, ExportCommand.self, ImagesCommand.self, CacheCommand.self]
     )
 }

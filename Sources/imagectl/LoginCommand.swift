@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Registry
+import Release
 
 struct LoginCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -31,6 +32,7 @@ struct LoginCommand: ParsableCommand {
             let input = FileHandle.standardInput.readDataToEndOfFile()
             let secret = String(decoding: input, as: UTF8.self).trimmingCharacters(in: .newlines)
             guard !secret.isEmpty else { throw ValidationError("no password was given on standard input") }
+            GitHubActions().mask(secret)
             let credential = Credential(username: username, secret: secret)
             let host = Registries.normalise(registry)
             let client = RegistryClient(registry: host, options: try registryFlags.options(explicit: credential))

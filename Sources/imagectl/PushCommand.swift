@@ -54,6 +54,8 @@ struct PushFlow {
     /// --progress: auto, plain, quiet (or tty).
     let progress: String
     var jobs = 4
+    /// Push without any tag (one runner's platform, for `index create` to merge).
+    var byDigest = false
     /// The git repository tags come from: the build context, or the working directory for push.
     var directory = FileManager.default.currentDirectoryPath
 
@@ -79,7 +81,9 @@ struct PushFlow {
             tags += fromGit
         }
         if tags.isEmpty, let t = destination.tag ?? name.tag { tags = [t] }
-        guard !tags.isEmpty else { throw ValidationError("no tag to push: give --tag, --tags-from-git, or a name with :TAG") }
+        if byDigest { tags = [] } else if tags.isEmpty {
+            throw ValidationError("no tag to push: give --tag, --tags-from-git, or a name with :TAG")
+        }
         var seen = Set<String>()
         tags = tags.filter { seen.insert($0).inserted }
         let display = PushDisplay(mode: progress)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Registry
+import Release
 
 /// Flags every command that talks to a registry shares.
 struct RegistryFlags: ParsableArguments {
@@ -19,7 +20,10 @@ struct RegistryFlags: ParsableArguments {
             throw ValidationError("--ca-file \(ca): no such readable file")
         }
         guard (1...32).contains(jobs) else { throw ValidationError("--jobs must be from 1 to 32") }
-        return RegistryOptions(caFile: ca, insecureHosts: Set(insecureRegistries), explicit: explicit)
+        var options = RegistryOptions(caFile: ca, insecureHosts: Set(insecureRegistries), explicit: explicit)
+        let actions = GitHubActions()
+        if actions.isActive { options.onSecret = { actions.mask($0) } }
+        return options
     }
 }
 

@@ -1,0 +1,76 @@
+import Foundation
+import OCI
+import Store
+
+/// Images already in a registry: read them into the store, retag them, merge them into an index.
+extension Registries {
+    /// Copies an image's manifests and configs into the store and records where its layers are;
+    /// with `layers`, downloads and verifies the layers too. Returns the top descriptor.
+    public func pull(_ ref: Reference, into store: Store, layers: Bool) throws -> Descriptor {
+        let client = client(ref.registry)
+        let (data, top) = try client.manifest(ref.repository, ref.digest?.description ?? ref.tag ?? "latest")
+        try store.putBlob(data)
+        var manifests: [Descriptor] = []
+        if MediaType.isIndex(top.mediaType) {
+            let index = try CanonicalJSON.decode(ImageIndex.self, from: data)
+            for m in index.manifests where MediaType.isManifest(m.mediaType) {
+                let (child, _) = try client.manifest(ref.repository, m.digest.description)
+                try store.putBlob(child)
+                manifests.append(m)
+            }
+        } else {
+            manifests = [top]
+        }
+        let source = BlobSource(registry: ref.registry, repository: ref.repository)
+        for m in manifests {
+            let manifest = try CanonicalJSON.decode(ImageManifest.self, from: try store.readBlob(m.digest))
+            for b in [manifest.config] + manifest.layers {
+                try store.recordSource(b.digest, source)
+                if (b == manifest.config || layers), !store.hasBlob(b.digest) { try fetch(b, store: store) }
+            }
+        }
+        return top
+    }
+
+    /// Points `destination` (same registry) at the image `source` names, without moving layers:
+    /// blobs are mounted across repositories and only manifests are copied. Promote and rollback.
+    public func retag(_ source: Reference, to destinations: [Reference], store: Store) throws -> Descriptor {
+        let top = try pull(source, into: store, layers: false)
+        for d in destinations {
+            guard d.registry == source.registry else {
+                throw RegistryError.invalid("\(d): a retag stays inside one registry (\(source.registry)); use imagectl push to copy across")
+            }
+            let pusher = Pusher(registries: self, store: store)
+            _ = try pusher.push(top, registry: d.registry, repository: d.repository, tags: d.tag.map { [$0] } ?? [])
+        }
+        return top
+    }
+
+    /// Merges images pushed by digest (one per runner, say) into one index, as
+    /// `docker buildx imagetools create` does; each source's platform comes from its config.
+    public func createIndex(_ sources: [Reference], annotations: [String: String], store: Store) throws -> Descriptor {
+        var entries: [Descriptor] = []
+        for s in sources {
+            let top = try pull(s, into: store, layers: false)
+            if MediaType.isIndex(top.mediaType) {
+                let index = try CanonicalJSON.decode(ImageIndex.self, from: try store.readBlob(top.digest))
+                entries += index.manifests.filter { MediaType.isManifest($0.mediaType) }
+            } else {
+                let m = try CanonicalJSON.decode(ImageManifest.self, from: try store.readBlob(top.digest))
+                let config = try CanonicalJSON.decode(ImageConfig.self, from: try store.readBlob(m.config.digest))
+                var d = top
+                d.platform = config.platform
+                entries.append(d)
+            }
+        }
+        var seen = Set<Digest>()
+        entries = entries.filter { seen.insert($0.digest).inserted }
+        let platforms = entries.compactMap { $0.platform?.description }
+        if Set(platforms).count != platforms.count {
+            throw RegistryError.invalid("two of the images are for the same platform (\(platforms.joined(separator: ", "))); give one per platform")
+        }
+        let index = try Blob(json: ImageIndex(manifests: entries, annotations: annotations.isEmpty ? nil : annotations), mediaType: MediaType.ociIndex)
+        try store.putBlob(index.data)
+        return index.descriptor
+    }
+}

@@ -1,0 +1,88 @@
+import ArgumentParser
+import Foundation
+import OCI
+import Registry
+import Store
+
+struct TagCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tag",
+        abstract: "Point one or more tags at an image already in the registry, without moving layers.",
+        discussion: """
+        Promote: imagectl tag ghcr.io/acme/model:main-1a2b3c4 ghcr.io/acme/model:staging
+        Blobs are mounted across repositories of the same registry; only manifests are copied.
+        """)
+
+    @Argument(help: "The image: REGISTRY/NAME:TAG or REGISTRY/NAME@DIGEST.")
+    var source: String
+
+    @Argument(help: "The tags to set: REGISTRY/NAME:TAG, or just TAG for the source's repository.")
+    var destinations: [String]
+
+    @OptionGroup var registryFlags: RegistryFlags
+
+    func run() throws {
+        try guarded {
+            let src = try Reference(parsing: source)
+            let dsts = try destinations.map { d -> Reference in
+                if !d.contains("/"), !d.contains(":") {
+                    var r = src
+                    r.digest = nil
+                    r.tag = try Reference(parsing: "x:" + d).tag
+                    return r
+                }
+                return try Reference(parsing: d)
+            }
+            guard !dsts.isEmpty else { throw ValidationError("give at least one destination tag") }
+            let store = try Store(root: Store.defaultRoot())
+            let top = try Registries(options: try registryFlags.options()).retag(src, to: dsts, store: store)
+            for d in dsts { standardError("tagged \(d.registry)/\(d.repository):\(d.tag ?? "") -> \(top.digest)") }
+            print(top.digest)
+        }
+    }
+}
+
+struct RollbackCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rollback",
+        abstract: "Point a tag (staging by default) back at the build of an earlier commit.",
+        discussion: "imagectl rollback ghcr.io/acme/model --to 1a2b3c4   # staging -> the tag ending in -1a2b3c4")
+
+    @Argument(help: "The repository: REGISTRY/NAME.")
+    var repository: String
+
+    @Option(help: "The commit (full or short SHA) whose build to go back to.")
+    var to: String
+
+    @Option(help: "The tag to move.")
+    var tag: String = "staging"
+
+    @OptionGroup var registryFlags: RegistryFlags
+
+    func run() throws {
+        try guarded {
+            let repo = try Reference(parsing: repository, defaultTag: false)
+            let sha = to.lowercased()
+            guard sha.count >= 4, sha.allSatisfy(\.isHexDigit) else { throw ValidationError("--to takes a commit SHA (at least 4 hex digits)") }
+            let registries = Registries(options: try registryFlags.options())
+            let tags = try registries.client(repo.registry).tags(repo.repository)
+            // Builds are tagged BRANCH-SHA7 (or a longer SHA): match on the SHA part.
+            let matches = tags.filter { t in
+                guard let dash = t.lastIndex(of: "-") else { return false }
+                let part = t[t.index(after: dash)...].lowercased()
+                return !part.isEmpty && (sha.hasPrefix(part) || part.hasPrefix(sha))
+            }
+            guard let pick = matches.sorted().first else {
+                throw ValidationError("\(repo.registry)/\(repo.repository) has no tag for commit \(to) (tags: \(tags.sorted().prefix(10).joined(separator: ", ")))")
+            }
+            if matches.count > 1 { standardError("several builds match \(to) (\(matches.sorted().joined(separator: ", "))); using \(pick)") }
+            var src = repo
+            src.tag = pick
+            var dst = repo
+            dst.tag = tag
+            let top = try registries.retag(src, to: [dst], store: try Store(root: Store.defaultRoot()))
+            standardError("\(repo.registry)/\(repo.repository):\(tag) -> \(pick) (\(top.digest))")
+            print(top.digest)
+        }
+    }
+}
