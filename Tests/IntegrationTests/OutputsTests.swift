@@ -109,5 +109,5 @@ func shortTempDir() throws -> String {
 }
 
 extension OutputsTests {
-    static func tool(_ args: [String], stdin: Data?) throws -> Data { try TestSupport.run(args, stdin: stdin) }
+    static func tool(_ args: [String], stdin: Data?) throws -> Data { try runDetaching(args, stdin: stdin) }
 }

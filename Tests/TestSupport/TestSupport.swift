@@ -45,3 +45,10 @@ public func write(_ text: String, to path: String) throws {
     try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
     try Data(text.utf8).write(to: URL(fileURLWithPath: path))
 }
+
+/// Runs a tool that may leave a daemon behind (podman's conmon): the tool starts with every
+/// descriptor above stderr closed, so the daemon cannot hold the pipes this process waits on.
+@discardableResult
+public func runDetaching(_ args: [String], stdin: Data? = nil) throws -> Data {
+    try run(["python3", "-c", "import os, sys; os.closerange(3, 65536); os.execvp(sys.argv[1], sys.argv[1:])"] + args, stdin: stdin)
+}
