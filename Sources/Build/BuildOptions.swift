@@ -1,6 +1,7 @@
 import Foundation
 import Layers
 import OCI
+import Store
 
 /// Everything `imagectl build` was asked to do.
 public struct BuildOptions: Sendable {
@@ -71,4 +72,6 @@ public struct BuildResult: Sendable {
     public var events: [LayerEvent]
     /// Context files that had to be read and hashed.
     public var hashedFiles: Int
+    /// The layer cache keys this build used, for exporting the cache.
+    public var layerKeys: [(key: Digest, record: LayerRecord)]
 }

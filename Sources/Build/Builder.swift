@@ -67,7 +67,7 @@ public final class Builder: @unchecked Sendable {
                 try store.putBlob(index.data)
                 top = index.descriptor
             }
-            return BuildResult(descriptor: top, manifests: manifests, events: events, hashedFiles: context.hashedFiles)
+            return BuildResult(descriptor: top, manifests: manifests, events: events, hashedFiles: context.hashedFiles, layerKeys: layers.used)
         }
     }
 

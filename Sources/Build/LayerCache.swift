@@ -15,6 +15,11 @@ final class LayerCache {
     let sourceRoot: String
     private var memo: [Digest: LayerRecord] = [:]
 
+    /// Every key this build used and the layer it stands for, for --cache-to.
+    var used: [(key: Digest, record: LayerRecord)] {
+        memo.map { ($0.key, $0.value) }.sorted { $0.key < $1.key }
+    }
+
     init(store: Store, writer: LayerWriter, noCache: Bool, sourceRoot: String) {
         self.sourceRoot = sourceRoot
         self.store = store

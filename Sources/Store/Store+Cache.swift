@@ -15,11 +15,12 @@ public struct LayerRecord: Codable, Hashable, Sendable {
 extension Store {
     func cachePath(_ key: Digest) -> String { "\(root)/cache/\(key.hex).json" }
 
-    /// The layer a key produced before, if its blob is still in the store.
+    /// The layer a key produced before, if its blob is in the store or known in a registry
+    /// (a cache imported with --cache-from: fetched only if an export needs the bytes).
     public func cachedLayer(key: Digest) -> LayerRecord? {
         guard let data = FileManager.default.contents(atPath: cachePath(key)),
               let record = try? CanonicalJSON.decode(LayerRecord.self, from: data),
-              hasBlob(record.descriptor.digest) else { return nil }
+              hasBlob(record.descriptor.digest) || !sources(of: record.descriptor.digest).isEmpty else { return nil }
         return record
     }
 

@@ -66,6 +66,15 @@ struct BuildCommand: ParsableCommand {
     @Option(name: .customLong("by-digest"), help: "Push to this repository without a tag and print REPO@DIGEST (one runner's platform; merge with index create).")
     var byDigest: String?
 
+    @Option(name: .customLong("cache-from"), help: "Import a layer cache: type=registry,ref=REGISTRY/NAME:TAG. Repeatable.")
+    var cacheFrom: [String] = []
+
+    @Option(name: .customLong("cache-to"), help: "Export this build's layer cache: type=registry,ref=REGISTRY/NAME:TAG.")
+    var cacheTo: String?
+
+    @Option(name: .customLong("cache-dir"), help: "The store and layer cache directory (default $IMAGECTL_HOME); keep it with actions/cache.")
+    var cacheDir: String?
+
     @OptionGroup var pushTarget: PushTargetFlags
     @OptionGroup var registryFlags: RegistryFlags
 
@@ -95,9 +104,15 @@ struct BuildCommand: ParsableCommand {
             if pushing, pushTarget.tagsFromGit {
                 try addGitLabels(&options, pushTarget)
             }
-            let store = try Store(root: Store.defaultRoot())
+            let store = try Store(root: cacheDir ?? Store.defaultRoot())
             let registries = Registries(options: try registryFlags.options())
             let started = Date()
+            let cacheSources = try cacheFrom.map(BuildCommand.cacheRef)
+            let cacheDestination = try cacheTo.map(BuildCommand.cacheRef)
+            for ref in cacheSources {
+                let n = try RegistryCache.import(ref, store: store, registries: registries)
+                if progress != "quiet" { standardError("cache: \(n) layer record(s) from \(ref)") }
+            }
             let reporter = ProgressReporter(mode: progress)
             let builder = try Builder(options: options, store: store, registries: registries) { reporter.layer($0) }
             let result = try builder.build()
@@ -106,6 +121,10 @@ struct BuildCommand: ParsableCommand {
             if !local.isEmpty { _ = try registries.fetchMissing(result.descriptor, store: store) }
             for spec in local {
                 try write(spec, result: result, store: store, names: names)
+            }
+            if let cacheDestination {
+                let d = try RegistryCache.export(result.layerKeys, to: cacheDestination, store: store, registries: registries)
+                if progress != "quiet" { standardError("cache: \(result.layerKeys.count) layer record(s) to \(cacheDestination) (\(d.digest.hex.prefix(12)))") }
             }
             var pushedTags: [String] = []
             if pushing {
@@ -154,6 +173,26 @@ struct BuildCommand: ParsableCommand {
             // the process is done, so leave it to exit.
             withExtendedLifetime(builder) { Foundation.exit(0) }
         }
+    }
+
+    /// `type=registry,ref=REF` as buildx spells it, or a bare REF.
+    static func cacheRef(_ spec: String) throws -> Reference {
+        var ref = spec
+        if spec.contains("=") {
+            var fields: [String: String] = [:]
+            for part in spec.split(separator: ",") {
+                let kv = part.split(separator: "=", maxSplits: 1).map(String.init)
+                guard kv.count == 2 else { throw ValidationError("cache \(spec): expected type=registry,ref=REGISTRY/NAME:TAG") }
+                fields[kv[0]] = kv[1]
+            }
+            guard fields["type"] ?? "registry" == "registry", let r = fields["ref"] else {
+                throw ValidationError("cache \(spec): only type=registry,ref=… is supported (for a local cache use --cache-dir)")
+            }
+            ref = r
+        }
+        var parsed = try Reference(parsing: ref, defaultTag: false)
+        if parsed.tag == nil, parsed.digest == nil { parsed.tag = "buildcache" }
+        return parsed
     }
 
     /// The OCI labels docker/metadata-action sets, from the same git context as the tags.

@@ -92,6 +92,31 @@ import Testing
         #expect(Set(tags) == ["main", "staging", "main-" + first, "main-" + second])
     }
 
+    @Test func registryCacheServesAnEmptyRunner() throws {
+        try CLI.requireFixtures()
+        let registry = try TestRegistry("plain")
+        let tmp = try makeTempDir("regcache")
+        defer { registry.stop(); try? FileManager.default.removeItem(atPath: tmp) }
+        let repo = "\(registry.host)/ml/cached"
+        let first = try CLI.run(["build", "--platform", "linux/amd64,linux/arm64", "--push", "-t", repo + ":1",
+                                 "--cache-to", "type=registry,ref=\(repo):buildcache", "--cache-dir", tmp + "/runner1", CLI.hello], home: tmp + "/unused")
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stderr.contains("cache: 4 layer record(s) to"))
+        // A fresh runner: empty disk, only the registry cache.
+        let second = try CLI.run(["build", "--platform", "linux/amd64,linux/arm64", "--push", "-t", repo + ":2", "--progress", "plain",
+                                  "--cache-from", "type=registry,ref=\(repo):buildcache", "--cache-dir", tmp + "/runner2", CLI.hello], home: tmp + "/unused")
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(second.stderr.contains("built 0 layer(s), reused 6"), "\(second.stderr)")
+        #expect(second.stderr.contains("pushed 0, skipped 6"))
+        #expect(second.stdout == first.stdout)
+        // No layer was compressed or even downloaded on the second runner.
+        let blobs = try FileManager.default.contentsOfDirectory(atPath: tmp + "/runner2/blobs/sha256")
+        #expect(blobs.count == 5, "configs, manifests and the index only: \(blobs.count)")
+        // A cache that does not exist yet is not an error.
+        let none = try CLI.run(["build", "--cache-from", "\(repo):nothing-here", "--cache-dir", tmp + "/runner3", CLI.hello], home: tmp + "/unused")
+        #expect(none.status == 0, "\(none.stderr)")
+    }
+
     @Test func runnersPushByDigestAndMergeIntoOneIndex() throws {
         try CLI.requireFixtures()
         let registry = try TestRegistry("plain")
