@@ -154,6 +154,21 @@ struct Fixture {
         #expect(changed.hashedFiles == 1)
     }
 
+    @Test func aRestoredCacheWithOtherMtimesStillHits() throws {
+        let f = try Fixture()
+        defer { f.remove() }
+        try f.file("app/a.txt", "a")
+        try f.file("app/b.txt", "b")
+        let spec = "FROM scratch\nCOPY app/ /app/\n"
+        let first = try f.build(spec)
+        // As after actions/cache restores the store on a new runner with a fresh checkout.
+        try run(["bash", "-c", "touch -d '2030-01-01' \(f.context)/app/*"])
+        let again = try f.build(spec)
+        #expect(again.events.map(\.outcome) == [.cached])
+        #expect(again.hashedFiles == 2)
+        #expect(again.descriptor == first.descriptor)
+    }
+
     @Test func copiesWithOtherMtimesGiveTheSameImage() throws {
         let a = try Fixture()
         let b = try Fixture()
