@@ -18,7 +18,7 @@ public enum ImageLocator {
             return try LayoutImport.importImage(at: path, isDirectory: isDir.boolValue, tag: tag, store: store)
         }
         let ref = try Reference(parsing: spec)
-        if let local = try? store.image(named: ref.familiar) { return local }
+        if !Reference.namesRegistry(spec), let local = try? store.image(named: ref.familiar) { return local }
         return try registries.pull(ref, into: store, layers: layers)
     }
 }

@@ -51,6 +51,14 @@ public struct Reference: Hashable, Sendable, CustomStringConvertible {
         if defaultTag, tag == nil, digest == nil { tag = "latest" }
     }
 
+    /// Whether the text names a registry host itself (`ghcr.io/a/b`, `localhost:5000/x`), rather than
+    /// leaving it to Docker's default, which is how a local name like `hello:dev` is told apart.
+    public static func namesRegistry(_ input: String) -> Bool {
+        guard let slash = input.firstIndex(of: "/") else { return false }
+        let first = input[..<slash]
+        return first.contains(".") || first.contains(":") || first == "localhost"
+    }
+
     public var description: String {
         var s = registry + "/" + repository
         if let tag { s += ":" + tag }

@@ -41,7 +41,7 @@ struct DigestCommand: ParsableCommand {
     func run() throws {
         try guarded {
             let store = try Store(root: Store.defaultRoot())
-            if let local = try? store.image(named: try Reference(parsing: image).familiar), !image.contains("/") || !image.contains(".") && !image.contains(":") {
+            if !Reference.namesRegistry(image), let local = try? store.image(named: try Reference(parsing: image).familiar) {
                 print(local.digest)
                 return
             }
