@@ -87,16 +87,15 @@ public final class RegistryClient: @unchecked Sendable {
         lock.unlock()
         let plainAllowed = RegistryClient.isLoopback(host) || options.insecureHosts.contains(registry) || options.insecureHosts.contains(host)
         var chosen: String?
-        if plainAllowed, let r = try? withSession({ try $0.perform(HTTPRequest("GET", "http://\(host)/v2/")) }),
-           r.status == 200 || r.status == 401, r.header("docker-distribution-api-version") != nil {
+        if plainAllowed, let r = try? probe("http://\(host)/v2/"), r.status == 200 || r.status == 401,
+           r.header("docker-distribution-api-version") != nil {
             auth.noteChallenge(r)
             chosen = "http://\(host)/v2/"
         }
         if chosen == nil {
             let https = "https://\(host)/v2/"
             do {
-                let r = try withSession { try $0.perform(HTTPRequest("GET", https)) }
-                auth.noteChallenge(r)
+                auth.noteChallenge(try probe(https))
                 chosen = https
             } catch let e as TransportError {
                 if e.isTLS { throw RegistryError.transport(registry, "TLS: \(e.message) (for a private CA pass --ca-file)") }
@@ -107,6 +106,30 @@ public final class RegistryClient: @unchecked Sendable {
         base = chosen
         lock.unlock()
         return chosen!
+    }
+
+    /// GET /v2/ under the retry policy: a busy or flaky registry must not be mistaken for one that
+    /// does not speak this scheme.
+    func probe(_ url: String) throws -> HTTPResponse {
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                let r = try withSession { try $0.perform(HTTPRequest("GET", url)) }
+                countRequest()
+                if RetryPolicy.isRetryable(status: r.status), attempt < options.retry.attempts {
+                    countRetry()
+                    Thread.sleep(forTimeInterval: options.retry.delay(after: attempt, retryAfter: r.header("retry-after")))
+                    continue
+                }
+                return r
+            } catch let e as TransportError {
+                countRequest()
+                if e.isTLS || attempt >= options.retry.attempts { throw e }
+                countRetry()
+                Thread.sleep(forTimeInterval: options.retry.delay(after: attempt, retryAfter: nil))
+            }
+        }
     }
 
     /// Sends a request with auth for `scope`, retrying what the policy allows and following

@@ -39,3 +39,39 @@ public final class TestRegistry: @unchecked Sendable {
 
     deinit { stop() }
 }
+
+/// The fault-injecting proxy (Scripts/fault-proxy) in front of a real registry.
+public final class FaultProxy: @unchecked Sendable {
+    public let host: String
+    let dir: String
+
+    public init(upstream: String, rate: Double, seed: Int, redirect: String? = nil, creds: String? = nil) throws {
+        dir = try makeTempDir("fault-proxy")
+        let port = String(decoding: try run(["python3", "-c", "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])"]), as: UTF8.self)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        var args = [TestRegistry.packageRoot + "/Scripts/fault-proxy", port, upstream, dir, "--rate", String(rate), "--seed", String(seed)]
+        if let redirect { args += ["--redirect", redirect] }
+        if let creds { args += ["--creds", creds] }
+        let command = args.map { "'\($0)'" }.joined(separator: " ") + " > '\(dir)/log' 2>&1 &"
+        try runDetaching(["bash", "-c", command])
+        for _ in 0..<100 where !((try? String(contentsOfFile: dir + "/log", encoding: .utf8))?.contains("ready") ?? false) {
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        host = "127.0.0.1:" + port
+    }
+
+    /// Requests seen, faults injected by kind, redirects, and how often credentials reached the storage host.
+    public func stats() throws -> [String: Any] {
+        let out = try run(["python3", "-c", "import urllib.request; print(urllib.request.urlopen('http://\(host)/__stats').read().decode())"])
+        return (try JSONSerialization.jsonObject(with: out) as? [String: Any]) ?? [:]
+    }
+
+    public func stop() {
+        if let pids = try? String(contentsOfFile: dir + "/pids", encoding: .utf8) {
+            for pid in pids.split(separator: "\n").compactMap({ Int32($0) }) { kill(pid, SIGKILL) }
+        }
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+
+    deinit { stop() }
+}
