@@ -120,7 +120,7 @@ struct BuildCommand: ParsableCommand {
             let local = outputs.filter { $0.kind != .registry }
             if !local.isEmpty { _ = try registries.fetchMissing(result.descriptor, store: store) }
             for spec in local {
-                try write(spec, result: result, store: store, names: names)
+                try ImageExport(store: store, image: result.descriptor).write(spec, names: names.map(\.1))
             }
             if let cacheDestination {
                 let d = try RegistryCache.export(result.layerKeys, to: cacheDestination, store: store, registries: registries)
@@ -231,21 +231,6 @@ struct BuildCommand: ParsableCommand {
             buildArgs: try pairs(buildArgs, "--build-arg"), labels: try pairs(label, "--label"),
             compression: try Compression(parsing: compression), noCache: noCache,
             epoch: try BuildOptions.epoch(from: ProcessInfo.processInfo.environment), target: target)
-    }
-
-    func write(_ spec: OutputSpec, result: BuildResult, store: Store, names: [(String, Reference)]) throws {
-        let export = ImageExport(store: store, image: result.descriptor)
-        let ref = spec.name.flatMap { try? Reference(parsing: $0) } ?? names.first?.1
-        switch spec.kind {
-        case .oci:
-            let refName = ref?.tag ?? "latest"
-            if spec.isTar { try export.writeLayoutTar(to: spec.dest!, refName: refName) } else { try export.writeLayout(to: spec.dest!, refName: refName) }
-        case .docker:
-            let tags = spec.name.map { [$0] } ?? names.map(\.0)
-            try export.writeDockerArchive(to: spec.dest!, repoTags: tags, imageName: ref?.description, platform: spec.platform)
-        case .registry:
-            break
-        }
     }
 
     /// The image ID Docker would show: the config digest of a single-platform image.

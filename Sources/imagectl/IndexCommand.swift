@@ -61,38 +61,3 @@ struct IndexCommand: ParsableCommand {
         }
     }
 }
-
-struct ExportCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "export",
-        abstract: "Write an image from the store or a registry as a docker-load tarball or an OCI layout.")
-
-    @Argument(help: "NAME[:TAG] in the store, or REGISTRY/NAME:TAG.")
-    var image: String
-
-    @Option(name: .shortAndLong, help: "type=docker,dest=FILE.tar[,platform=P] or type=oci,dest=DIR|FILE.tar")
-    var output: String
-
-    @OptionGroup var registryFlags: RegistryFlags
-
-    func run() throws {
-        try guarded {
-            let spec = try OutputSpec(parsing: output)
-            guard spec.kind != .registry else { throw ValidationError("export writes files; to copy to a registry use imagectl push or tag") }
-            let store = try Store(root: Store.defaultRoot())
-            let registries = Registries(options: try registryFlags.options())
-            let top = try ImageLocator.resolve(image, store: store, registries: registries, layers: true)
-            _ = try registries.fetchMissing(top, store: store)
-            let ref = try? Reference(parsing: spec.name ?? image)
-            let export = ImageExport(store: store, image: top)
-            switch spec.kind {
-            case .oci:
-                let refName = ref?.tag ?? "latest"
-                if spec.isTar { try export.writeLayoutTar(to: spec.dest!, refName: refName) } else { try export.writeLayout(to: spec.dest!, refName: refName) }
-            default:
-                try export.writeDockerArchive(to: spec.dest!, repoTags: ref.map { [$0.familiar] } ?? [], imageName: ref?.description, platform: spec.platform)
-            }
-            print(top.digest)
-        }
-    }
-}

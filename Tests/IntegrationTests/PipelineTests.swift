@@ -143,5 +143,10 @@ import Testing
         let inspect = try CLI.run(["inspect", "--format", "json", repo + ":1.0"], home: tmp + "/d")
         let report = try JSONSerialization.jsonObject(with: Data(inspect.stdout.utf8)) as? [String: Any]
         #expect((report?["images"] as? [[String: Any]])?.count == 2)
+        // export pulls what the store lacks, verified, and writes a tarball docker load takes.
+        let export = try CLI.run(["export", repo + ":1.0", "--output", "type=docker,dest=\(tmp)/merged.tar,platform=linux/arm64"], home: tmp + "/e")
+        #expect(export.status == 0, "\(export.stderr)")
+        let exported = try JSONSerialization.jsonObject(with: try run(["skopeo", "inspect", "docker-archive:\(tmp)/merged.tar"])) as? [String: Any]
+        #expect(exported?["Architecture"] as? String == "arm64")
     }
 }
