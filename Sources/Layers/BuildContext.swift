@@ -35,7 +35,7 @@ public final class BuildContext: @unchecked Sendable {
         startedAt = Int64(Date().timeIntervalSince1970 * 1e9)
         var resolved = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         guard realpath(root, &resolved) != nil else { throw LayerError.io(root, "build context: " + errnoString()) }
-        self.root = String(cString: resolved)
+        self.root = resolved.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
         ignore = try DockerIgnore(contentsOf: self.root + "/.dockerignore")
         self.statCachePath = statCachePath
         // The stat records are read on another core while this one starts the walk.

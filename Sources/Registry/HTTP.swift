@@ -42,7 +42,7 @@ public final class ResponseSink: @unchecked Sendable {
     let fd: Int32?
     let hasher: SHA256?
     var written: Int64 = 0
-    var failure: String?
+    public internal(set) var failure: String?
 
     /// Bodies kept in memory: manifests are capped at 4 MB by the distribution spec; errors are small.
     public static func memory(limit: Int = 4 << 20) -> ResponseSink { ResponseSink(limit: limit, fd: nil) }
@@ -58,7 +58,7 @@ public final class ResponseSink: @unchecked Sendable {
     /// Bodies of error responses are read into memory even when a file was asked for.
     var errorBody = Data()
 
-    func append(_ buf: UnsafeRawBufferPointer, status: Int) -> Bool {
+    public func append(_ buf: UnsafeRawBufferPointer, status: Int) -> Bool {
         if !(200..<300).contains(status) {
             if errorBody.count < 64 << 10 { errorBody.append(contentsOf: buf.prefix(64 << 10 - errorBody.count)) }
             return true
