@@ -108,7 +108,7 @@ final class CompressingSink: @unchecked Sendable {
                         let n = write(fd, buf.baseAddress! + off, buf.count - off)
                         if n < 0 {
                             if errno == EINTR { continue }
-                            error = errnoString()
+                            error = errno == ENOSPC ? "no space left on the device: free space where the store lives ($IMAGECTL_HOME) and build again" : errnoString()
                             return
                         }
                         off += n

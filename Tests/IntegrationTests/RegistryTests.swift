@@ -134,6 +134,9 @@ import Testing
             #expect(issued >= 1 && issued <= 2, "tokens issued: \(issued)")
         }
         try run(["skopeo", "inspect", "--raw", "--tls-verify=false", "--creds", "\(registry.username):\(registry.password)", "docker://\(repo):2"])
+        // No secret in any file either, other than the credential store itself (layer bytes aside).
+        let leaked = try run(["bash", "-c", "grep -rlaF --exclude-dir=blobs -e '\(registry.password)' -e 'eyJ' \(s.home) || true"])
+        #expect(leaked.isEmpty, "\(String(decoding: leaked, as: UTF8.self))")
         #expect(try s.imagectl(["logout", registry.host]).stdout.contains("Removed"))
         #expect(!s.printed.contains(registry.password))
         #expect(!s.printed.contains("eyJ"), "a JWT was printed")
