@@ -98,6 +98,10 @@ public final class RegistryClient: @unchecked Sendable {
                 auth.noteChallenge(try probe(https))
                 chosen = https
             } catch let e as TransportError {
+                if e.isTLS && !e.isCertificateProblem {
+                    // The host answers, but not with TLS: plain HTTP only when the user says so.
+                    throw RegistryError.insecure(registry)
+                }
                 if e.isTLS { throw RegistryError.transport(registry, "TLS: \(e.message) (for a private CA pass --ca-file)") }
                 throw RegistryError.transport(registry, e.message)
             }

@@ -26,7 +26,7 @@ public enum RegistryError: Error, CustomStringConvertible {
         case .invalid(let why):
             return why
         case .insecure(let host):
-            return "\(host): plain HTTP is only used for loopback hosts; pass --insecure-registry \(host) to allow it"
+            return "\(host): the registry does not speak TLS, and plain HTTP is only used for loopback hosts; pass --insecure-registry \(host) to allow it"
         }
     }
 }

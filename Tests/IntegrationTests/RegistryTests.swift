@@ -171,6 +171,23 @@ import Testing
         try run(["skopeo", "inspect", "--raw", "--cert-dir", s.tmp + "/certs", "docker://\(repo)"])
     }
 
+    @Test func plainHTTPNeedsInsecureRegistryForNonLoopbackNames() throws {
+        try CLI.requireFixtures()
+        let registry = try TestRegistry("plain")
+        let s = try Session("insecure-name")
+        defer { registry.stop(); s.remove() }
+        // The machine's own name reaches the loopback registry without looking like a loopback host.
+        let name = String(decoding: try run(["hostname"]), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let resolved = String(decoding: try run(["getent", "hosts", name]), as: UTF8.self)
+        #expect(resolved.hasPrefix("127."), "this test needs the host name to resolve to loopback: \(resolved)")
+        let host = name + ":" + registry.host.split(separator: ":").last!
+        let refused = try s.imagectl(["build", "--push", "-t", "\(host)/x/y:1", CLI.hello])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("pass --insecure-registry \(host)"), "\(refused.stderr)")
+        let allowed = try s.imagectl(["build", "--push", "-t", "\(host)/x/y:1", "--insecure-registry", host, CLI.hello])
+        #expect(allowed.status == 0, "\(allowed.stderr)")
+    }
+
     @Test func unreachableRegistryIsOneClearLine() throws {
         let s = try Session("insecure")
         defer { s.remove() }
