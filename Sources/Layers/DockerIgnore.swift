@@ -54,25 +54,29 @@ public struct DockerIgnore: Sendable {
         return excluded
     }
 
+    /// Whether the pattern matches the path or one of its parent directories: one pass of dynamic
+    /// programming over (pattern element, path element), so runs of `**` cannot make it exponential.
     static func matchesOrParent(_ pattern: ArraySlice<String>, _ path: [String]) -> Bool {
-        for n in stride(from: path.count, through: 1, by: -1) where match(pattern, path[0..<n]) {
-            return true
-        }
-        return false
-    }
-
-    static func match(_ pattern: ArraySlice<String>, _ path: ArraySlice<String>) -> Bool {
-        guard let first = pattern.first else { return path.isEmpty }
-        if first == "**" {
-            let rest = pattern.dropFirst()
-            var p = path
-            while true {
-                if match(rest, p) { return true }
-                if p.isEmpty { return false }
-                p = p.dropFirst()
+        let p = Array(pattern)
+        let n = path.count
+        // reach[j]: the pattern elements so far match exactly path[0..<j].
+        var reach = [Bool](repeating: false, count: n + 1)
+        reach[0] = true
+        for element in p {
+            var next = [Bool](repeating: false, count: n + 1)
+            if element == "**" {
+                var any = false
+                for j in 0...n {
+                    any = any || reach[j]
+                    next[j] = any
+                }
+            } else {
+                for j in 1...max(1, n) where j <= n && reach[j - 1] && fnmatch(element, path[j - 1], 0) == 0 {
+                    next[j] = true
+                }
             }
+            reach = next
         }
-        guard let name = path.first, fnmatch(first, name, 0) == 0 else { return false }
-        return match(pattern.dropFirst(), path.dropFirst())
+        return n > 0 && reach[1...].contains(true)
     }
 }

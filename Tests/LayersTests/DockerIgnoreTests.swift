@@ -26,6 +26,15 @@ import Testing
         #expect(DockerIgnore(lines: patterns).excludes(path) == excluded)
     }
 
+    /// Found by Scripts/fuzz dockerignore: runs of `**` used to take exponential time.
+    @Test func manyDoubleStarsStayFast() {
+        let pattern = Array(repeating: "**", count: 40).joined(separator: "/") + "/n"
+        let path = Array(repeating: "d", count: 60).joined(separator: "/") + "/x"
+        #expect(!DockerIgnore(lines: [pattern]).excludes(path))
+        #expect(DockerIgnore(lines: [pattern]).excludes(path + "/n"))
+        #expect(DockerIgnore(lines: ["**", "!**/keep"]).excludes(path))
+    }
+
     @Test func exceptionsAreKnown() {
         #expect(DockerIgnore(lines: ["*", "!a"]).hasExceptions)
         #expect(!DockerIgnore(lines: ["*"]).hasExceptions)
