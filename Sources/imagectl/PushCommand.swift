@@ -88,7 +88,10 @@ struct PushFlow {
         tags = tags.filter { seen.insert($0).inserted }
         let display = PushDisplay(mode: progress)
         let pusher = Pusher(registries: registries, store: store, jobs: jobs) { display.handle($0) }
-        let summary = try pusher.push(image, registry: destination.registry, repository: destination.repository, tags: tags)
+        // A shared lock, as builds take: `cache prune` must not remove what this push is reading or fetching.
+        let summary = try store.withLock(exclusive: false) {
+            try pusher.push(image, registry: destination.registry, repository: destination.repository, tags: tags)
+        }
         return Result(repository: destination, summary: summary)
     }
 
