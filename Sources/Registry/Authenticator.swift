@@ -67,15 +67,17 @@ final class Authenticator: @unchecked Sendable {
         return "Bearer " + (try fetchToken(ch, scope: scope))
     }
 
-    /// After a 401: learn the challenge, drop a stale token; true when a retry can succeed.
-    func handle401(_ r: HTTPResponse, scope: String) throws -> Bool {
+    /// After a 401 to a request sent with `used`: learn the challenge and drop that token (expired or
+    /// revoked), unless another job already replaced it; true when a retry can succeed.
+    func handle401(_ r: HTTPResponse, scope: String, used: String?) throws -> Bool {
         let all = (r.headers["www-authenticate"] ?? []).flatMap(Challenge.parse)
         guard let ch = all.first(where: { $0.scheme == "bearer" }) ?? all.first(where: { $0.scheme == "basic" }) else { return false }
         lock.lock()
         let had = challenge
         challenge = ch
-        tokens[scope] = nil
+        if let current = tokens[scope], used == nil || used == "Bearer " + current.token { tokens[scope] = nil }
         lock.unlock()
+        if let error = ch.parameters["error"] { options.trace?.note("401 from \(registry): \(error)") }
         let haveCredentials = try credentials() != nil
         if ch.scheme == "basic" { return had?.scheme != "basic" && haveCredentials }
         if ch.parameters["error"] == "insufficient_scope", !haveCredentials { return false }
@@ -112,8 +114,11 @@ final class Authenticator: @unchecked Sendable {
         let session = CurlSession(caFile: options.caFile)
         var response: HTTPResponse?
         for attempt in 1...options.retry.attempts {
+            let start = Date()
             do {
                 let r = try session.perform(request, sink: .memory(limit: 1 << 20))
+                options.trace?.exchange(request.method, request.url, authorization: request.header("authorization"),
+                                        outcome: "\(r.status) (token for \(scope.isEmpty ? "login" : scope))", since: start)
                 response = r
                 if RetryPolicy.isRetryable(status: r.status), attempt < options.retry.attempts {
                     Thread.sleep(forTimeInterval: options.retry.delay(after: attempt, retryAfter: r.header("retry-after")))
@@ -121,6 +126,8 @@ final class Authenticator: @unchecked Sendable {
                 }
                 break
             } catch let e as TransportError {
+                options.trace?.exchange(request.method, request.url, authorization: request.header("authorization"),
+                                        outcome: "error: \(e.message)", since: start)
                 if e.isTLS || attempt == options.retry.attempts {
                     throw RegistryError.transport(registry, "token service: \(e.message)")
                 }

@@ -95,15 +95,13 @@ public final class ResponseSink: @unchecked Sendable {
 public final class CurlSession: @unchecked Sendable {
     private let handle: UnsafeMutableRawPointer
     public let caFile: String?
-    public let verbose: Bool
 
     private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_ALL)) }()
 
-    public init(caFile: String?, verbose: Bool = false) {
+    public init(caFile: String?) {
         _ = CurlSession.globalInit
         handle = curl_easy_init()
         self.caFile = caFile
-        self.verbose = verbose
     }
 
     deinit { curl_easy_cleanup(handle) }
@@ -198,7 +196,6 @@ public final class CurlSession: @unchecked Sendable {
             try configureUpload(size: size, ud: ud)
         }
         defer { if transfer.upload >= 0 { close(transfer.upload) } }
-        if verbose { long(CURLOPT_VERBOSE, 0) }
 
         let rc = curl_easy_perform(handle)
         if let failure = transfer.uploadFailure { throw RegistryError.transport(request.url, failure) }

@@ -11,6 +11,8 @@ public struct RegistryOptions: Sendable {
     public var explicit: Credential?
     /// Told every secret (passwords, tokens) before it is used, so a CI log can mask it.
     public var onSecret: (@Sendable (String) -> Void)?
+    /// `--verbose`: every request, without secrets.
+    public var trace: RequestTrace?
 
     public init(caFile: String? = nil, insecureHosts: Set<String> = [], credentials: CredentialStore = CredentialStore(),
                 retry: RetryPolicy = .default, explicit: Credential? = nil) {
@@ -118,9 +120,11 @@ public final class RegistryClient: @unchecked Sendable {
         var attempt = 0
         while true {
             attempt += 1
+            let start = Date()
             do {
                 let r = try withSession { try $0.perform(HTTPRequest("GET", url)) }
                 countRequest()
+                options.trace?.exchange("GET", url, authorization: nil, outcome: String(r.status), since: start)
                 if RetryPolicy.isRetryable(status: r.status), attempt < options.retry.attempts {
                     countRetry()
                     Thread.sleep(forTimeInterval: options.retry.delay(after: attempt, retryAfter: r.header("retry-after")))
@@ -129,6 +133,7 @@ public final class RegistryClient: @unchecked Sendable {
                 return r
             } catch let e as TransportError {
                 countRequest()
+                options.trace?.exchange("GET", url, authorization: nil, outcome: "error: \(e.message)", since: start)
                 if e.isTLS || attempt >= options.retry.attempts { throw e }
                 countRetry()
                 Thread.sleep(forTimeInterval: options.retry.delay(after: attempt, retryAfter: nil))
@@ -150,14 +155,18 @@ public final class RegistryClient: @unchecked Sendable {
             attempt += 1
             let sameHost = URL(string: url)?.host == URL(string: root)?.host && URL(string: url)?.port == URL(string: root)?.port
             var h = headers
-            if sameHost, let authorization = try auth.authorization(scope: scope) { h.append(("Authorization", authorization)) }
+            let authorization = sameHost ? try auth.authorization(scope: scope) : nil
+            if let authorization { h.append(("Authorization", authorization)) }
             let request = HTTPRequest(method, url, headers: h, body: body)
             let response: HTTPResponse
+            let start = Date()
             do {
                 response = try withSession { try $0.perform(request, sink: sink(), progress: progress) }
                 countRequest()
+                options.trace?.exchange(method, url, authorization: authorization, outcome: String(response.status), since: start)
             } catch let e as TransportError {
                 countRequest()
+                options.trace?.exchange(method, url, authorization: authorization, outcome: "error: \(e.message)", since: start)
                 if e.isTLS { throw RegistryError.transport(registry, "TLS: \(e.message) (for a private CA pass --ca-file)") }
                 guard attempt < options.retry.attempts else {
                     throw RegistryError.transport(registry, "\(operation): \(e.message) after \(attempt) attempts")
@@ -174,7 +183,7 @@ public final class RegistryClient: @unchecked Sendable {
             }
             if response.status == 401, sameHost, !reauthorized {
                 reauthorized = true
-                if try auth.handle401(response, scope: scope) {
+                if try auth.handle401(response, scope: scope, used: authorization) {
                     attempt -= 1
                     continue
                 }

@@ -14,6 +14,9 @@ struct RegistryFlags: ParsableArguments {
     @Option(help: "Blobs transferred at once.")
     var jobs: Int = 4
 
+    @Flag(help: "Print every registry request (method, URL, auth scheme, status, time) to stderr; never a secret.")
+    var verbose = false
+
     func options(explicit: Credential? = nil) throws -> RegistryOptions {
         let ca = caFile ?? ProcessInfo.processInfo.environment["IMAGECTL_CA_FILE"]
         if let ca, !FileManager.default.isReadableFile(atPath: ca) {
@@ -23,6 +26,9 @@ struct RegistryFlags: ParsableArguments {
         var options = RegistryOptions(caFile: ca, insecureHosts: Set(insecureRegistries), explicit: explicit)
         let actions = GitHubActions()
         if actions.isActive { options.onSecret = { actions.mask($0) } }
+        if verbose {
+            options.trace = RequestTrace { line in FileHandle.standardError.write(Data("imagectl: trace: \(line)\n".utf8)) }
+        }
         return options
     }
 }
