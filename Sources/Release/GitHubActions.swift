@@ -1,7 +1,8 @@
 import Foundation
 
 /// GitHub Actions' side of a job: step outputs, the job summary, masks, groups and annotations.
-/// Workflow commands go to stdout, which the runner reads.
+/// Workflow commands go to stderr, which the runner reads for commands as it reads stdout: stdout
+/// then stays what the command prints (a digest, JSON), even when a step captures it with $(…).
 public struct GitHubActions: Sendable {
     public let environment: [String: String]
 
@@ -55,7 +56,7 @@ public struct GitHubActions: Sendable {
     }
 
     func command(_ line: String) {
-        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+        FileHandle.standardError.write(Data((line + "\n").utf8))
     }
 
     func relative(_ file: String) -> String {
