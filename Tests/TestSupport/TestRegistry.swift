@@ -11,16 +11,24 @@ public final class TestRegistry: @unchecked Sendable {
 
     public static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized.path
 
-    public init(_ mode: String) throws {
+    /// `tokenValidSeconds`: in token mode, tokens stop working that long after issue though the
+    /// token server says they last 300 s.
+    public init(_ mode: String, tokenValidSeconds: Int? = nil) throws {
         self.mode = mode
         dir = try makeTempDir("registry-\(mode)")
-        host = String(decoding: try run([TestRegistry.packageRoot + "/Scripts/registry", mode, dir]), as: UTF8.self)
+        let env = tokenValidSeconds.map { ["env", "TOKEN_VALID_SECONDS=\($0)"] } ?? []
+        host = String(decoding: try run(env + [TestRegistry.packageRoot + "/Scripts/registry", mode, dir]), as: UTF8.self)
             .trimmingCharacters(in: .whitespacesAndNewlines)
         password = (try? String(contentsOfFile: dir + "/password", encoding: .utf8)) ?? ""
     }
 
     /// The CA that signed a tls registry's certificate.
     public var caFile: String { dir + "/ca.crt" }
+
+    /// Every token the token server has issued so far.
+    public func issuedTokens() -> [String] {
+        ((try? String(contentsOfFile: dir + "/issued-tokens", encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+    }
 
     /// Tokens the token server has issued so far.
     public func tokensIssued() throws -> Int {
@@ -45,11 +53,12 @@ public final class FaultProxy: @unchecked Sendable {
     public let host: String
     let dir: String
 
-    public init(upstream: String, rate: Double, seed: Int, redirect: String? = nil, creds: String? = nil) throws {
+    public init(upstream: String, rate: Double, seed: Int, delay: Double = 0, redirect: String? = nil, creds: String? = nil) throws {
         dir = try makeTempDir("fault-proxy")
         let port = String(decoding: try run(["python3", "-c", "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])"]), as: UTF8.self)
             .trimmingCharacters(in: .whitespacesAndNewlines)
         var args = [TestRegistry.packageRoot + "/Scripts/fault-proxy", port, upstream, dir, "--rate", String(rate), "--seed", String(seed)]
+        if delay > 0 { args += ["--delay", String(delay)] }
         if let redirect { args += ["--redirect", redirect] }
         if let creds { args += ["--creds", creds] }
         let command = args.map { "'\($0)'" }.joined(separator: " ") + " > '\(dir)/log' 2>&1 &"
