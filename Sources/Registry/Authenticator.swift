@@ -90,7 +90,7 @@ final class Authenticator: @unchecked Sendable {
             throw RegistryError.invalid("\(registry): the auth challenge has no usable realm")
         }
         if components.scheme == "http", let h = components.host, !RegistryClient.isLoopback(h), !options.insecureHosts.contains(h) {
-            throw RegistryError.insecure(h)
+            throw RegistryError.invalid("\(registry): the auth challenge sends credentials to \(h) over plain HTTP; refused (pass --insecure-registry \(h) to allow it)")
         }
         let c = try credentials()
         var query = components.queryItems ?? []
@@ -125,6 +125,8 @@ final class Authenticator: @unchecked Sendable {
                     continue
                 }
                 break
+            } catch RegistryError.tooLarge(_, let limit) {
+                throw RegistryError.invalid("\(registry): the token service answered more than \(limit >> 20) MB; a token is a few kB")
             } catch let e as TransportError {
                 options.trace?.exchange(request.method, request.url, authorization: request.header("authorization"),
                                         outcome: "error: \(e.message)", since: start)

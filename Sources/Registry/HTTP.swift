@@ -43,6 +43,7 @@ public final class ResponseSink: @unchecked Sendable {
     let hasher: SHA256?
     var written: Int64 = 0
     public internal(set) var failure: String?
+    public internal(set) var overLimit = false
 
     /// Bodies kept in memory: manifests are capped at 4 MB by the distribution spec; errors are small.
     public static func memory(limit: Int = 4 << 20) -> ResponseSink { ResponseSink(limit: limit, fd: nil) }
@@ -79,6 +80,7 @@ public final class ResponseSink: @unchecked Sendable {
             return true
         }
         guard data.count + buf.count <= limit else {
+            overLimit = true
             failure = "response larger than \(limit) bytes"
             return false
         }
@@ -200,8 +202,12 @@ public final class CurlSession: @unchecked Sendable {
         let rc = curl_easy_perform(handle)
         if let failure = transfer.uploadFailure { throw RegistryError.transport(request.url, failure) }
         guard rc == CURLE_OK else {
+            if sink.overLimit { throw RegistryError.tooLarge(url: request.url, limit: sink.limit) }
             if let failure = sink.failure { throw RegistryError.transport(request.url, failure) }
-            throw TransportError(code: Int(rc.rawValue), message: String(cString: curl_easy_strerror(rc)), url: request.url)
+            let code = Int(rc.rawValue)
+            // libcurl reports a header over its 100 kB limit as "Out of memory" (newer versions: 100).
+            let message = code == 27 || code == 100 ? "the response headers are too large (over 100 kB)" : String(cString: curl_easy_strerror(rc))
+            throw TransportError(code: code, message: message, url: request.url)
         }
         var status = 0
         imagectl_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)

@@ -9,21 +9,41 @@ extension RegistryClient {
     static func pull(_ repo: String) -> String { "repository:\(repo):pull" }
     static func push(_ repo: String) -> String { "repository:\(repo):pull,push" }
 
-    /// Fetches a manifest or index by tag or digest and checks it against the digest it claims.
+    /// Fetches a manifest or index by tag or digest and checks it before anything reads it: within
+    /// the spec's 4 MB, the digest asked for (or the one the registry names), a known media type, and
+    /// a document of that type's shape.
     public func manifest(_ repo: String, _ reference: String) throws -> (data: Data, descriptor: Descriptor) {
-        let r = try send("GET", "\(repo)/manifests/\(reference)", scope: scope(repo),
+        let name = "\(registry)/\(repo)\(reference.hasPrefix("sha256:") ? "@" : ":")\(reference)"
+        let r: HTTPResponse
+        do {
+            r = try send("GET", "\(repo)/manifests/\(reference)", scope: scope(repo),
                          headers: [("Accept", RegistryClient.manifestAccept)], operation: "GET manifest \(repo):\(reference)")
-        if r.status == 404 { throw RegistryError.notFound("\(registry)/\(repo):\(reference)") }
+        } catch RegistryError.tooLarge(_, let limit) {
+            throw RegistryError.invalid("\(name): the manifest is larger than the \(limit >> 20) MB the distribution spec allows; nothing was kept")
+        }
+        if r.status == 404 { throw RegistryError.notFound(name) }
         guard r.status == 200 else { throw failure(r, operation: "GET manifest \(reference)", repository: repo) }
         let digest = Digest.sha256(r.body)
-        if reference.hasPrefix("sha256:"), digest.description != reference {
-            throw RegistryError.digestMismatch("\(registry)/\(repo)@\(reference)", expected: reference, got: digest.description)
+        let claimed = reference.hasPrefix("sha256:") ? reference : r.header("docker-content-digest")
+        if let claimed, digest.description != claimed {
+            throw RegistryError.digestMismatch(name, expected: claimed, got: digest.description)
         }
         var mediaType = r.header("content-type")?.split(separator: ";").first.map { String($0).trimmingCharacters(in: .whitespaces) } ?? ""
         if !MediaType.isIndex(mediaType) && !MediaType.isManifest(mediaType) {
             // Some registries answer application/json; the document says what it is.
             let probe = try? JSONSerialization.jsonObject(with: r.body) as? [String: Any]
             mediaType = (probe?["mediaType"] as? String) ?? (probe?["manifests"] != nil ? MediaType.ociIndex : MediaType.ociManifest)
+        }
+        do {
+            if MediaType.isIndex(mediaType) {
+                _ = try CanonicalJSON.decode(ImageIndex.self, from: r.body)
+            } else if MediaType.isManifest(mediaType) {
+                _ = try CanonicalJSON.decode(ImageManifest.self, from: r.body)
+            } else {
+                throw RegistryError.invalid("\(name): unsupported manifest type \(mediaType.prefix(100)) (imagectl reads OCI and Docker v2 images and indexes)")
+            }
+        } catch let e as JSONShapeError {
+            throw RegistryError.invalid("\(name): the registry answered an invalid manifest: \(e)")
         }
         return (r.body, Descriptor(mediaType: mediaType, digest: digest, size: Int64(r.body.count)))
     }

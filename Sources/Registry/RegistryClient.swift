@@ -89,10 +89,18 @@ public final class RegistryClient: @unchecked Sendable {
         lock.unlock()
         let plainAllowed = RegistryClient.isLoopback(host) || options.insecureHosts.contains(registry) || options.insecureHosts.contains(host)
         var chosen: String?
-        if plainAllowed, let r = try? probe("http://\(host)/v2/"), r.status == 200 || r.status == 401,
-           r.header("docker-distribution-api-version") != nil {
-            auth.noteChallenge(r)
-            chosen = "http://\(host)/v2/"
+        var plainFailure: TransportError?
+        if plainAllowed {
+            do {
+                let r = try probe("http://\(host)/v2/")
+                if r.status == 200 || r.status == 401, r.header("docker-distribution-api-version") != nil {
+                    auth.noteChallenge(r)
+                    chosen = "http://\(host)/v2/"
+                }
+            } catch let e as TransportError where e.code != 7 {
+                // It answered plain HTTP (not "connection refused") but the exchange broke.
+                plainFailure = e
+            } catch {}
         }
         if chosen == nil {
             let https = "https://\(host)/v2/"
@@ -101,6 +109,7 @@ public final class RegistryClient: @unchecked Sendable {
                 chosen = https
             } catch let e as TransportError {
                 if e.isTLS && !e.isCertificateProblem {
+                    if let plainFailure { throw RegistryError.transport(registry, plainFailure.message) }
                     // The host answers, but not with TLS: plain HTTP only when the user says so.
                     throw RegistryError.insecure(registry)
                 }

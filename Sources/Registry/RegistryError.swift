@@ -8,6 +8,7 @@ public enum RegistryError: Error, CustomStringConvertible {
     case digestMismatch(String, expected: String, got: String)
     case invalid(String)
     case insecure(String)
+    case tooLarge(url: String, limit: Int)
 
     public var description: String {
         switch self {
@@ -25,6 +26,8 @@ public enum RegistryError: Error, CustomStringConvertible {
             return "\(what): content does not match its digest (expected \(expected), got \(got)); nothing was kept"
         case .invalid(let why):
             return why
+        case .tooLarge(let url, let limit):
+            return "\(url): the response is larger than \(limit) bytes; nothing was kept"
         case .insecure(let host):
             return "\(host): the registry does not speak TLS, and plain HTTP is only used for loopback hosts; pass --insecure-registry \(host) to allow it"
         }

@@ -9,18 +9,19 @@ extension Registries {
     public func pull(_ ref: Reference, into store: Store, layers: Bool) throws -> Descriptor {
         let client = client(ref.registry)
         let (data, top) = try client.manifest(ref.repository, ref.digest?.description ?? ref.tag ?? "latest")
-        try store.putBlob(data)
+        // Nothing is stored until every manifest has arrived and checked out.
+        var documents = [data]
         var manifests: [Descriptor] = []
         if MediaType.isIndex(top.mediaType) {
             let index = try CanonicalJSON.decode(ImageIndex.self, from: data)
             for m in index.manifests where MediaType.isManifest(m.mediaType) {
-                let (child, _) = try client.manifest(ref.repository, m.digest.description)
-                try store.putBlob(child)
+                documents.append(try client.manifest(ref.repository, m.digest.description).data)
                 manifests.append(m)
             }
         } else {
             manifests = [top]
         }
+        for d in documents { try store.putBlob(d) }
         let source = BlobSource(registry: ref.registry, repository: ref.repository)
         for m in manifests {
             let manifest = try CanonicalJSON.decode(ImageManifest.self, from: try store.readBlob(m.digest))

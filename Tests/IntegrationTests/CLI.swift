@@ -16,8 +16,9 @@ enum CLI {
     }
 
     /// Runs imagectl with its own store; never throws on a non-zero exit, so tests can assert on it.
+    /// A run past `timeout` is killed and reported as a hang, so a hang fails its test, not the suite.
     static func run(_ args: [String], home: String, environment: [String: String] = [:], stdin: String? = nil,
-                    directory: String? = nil) throws -> Result {
+                    directory: String? = nil, timeout: TimeInterval = 300) throws -> Result {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binary)
         p.arguments = args
@@ -33,12 +34,17 @@ enum CLI {
         p.standardOutput = out
         p.standardError = err
         try p.run()
+        let watchdog = DispatchWorkItem { kill(p.processIdentifier, SIGKILL) }
+        DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: watchdog)
         if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
         try? input.fileHandleForWriting.close()
         let o = out.fileHandleForReading.readDataToEndOfFile()
         let e = err.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
-        return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+        watchdog.cancel()
+        let hung = p.terminationReason == .uncaughtSignal && p.terminationStatus == SIGKILL
+        return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
+                      stderr: String(decoding: e, as: UTF8.self) + (hung ? "\n[killed: still running after \(Int(timeout)) s]" : ""))
     }
 
     static var hello: String { packageRoot + "/Fixtures/hello" }

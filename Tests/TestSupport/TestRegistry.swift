@@ -30,6 +30,12 @@ public final class TestRegistry: @unchecked Sendable {
         ((try? String(contentsOfFile: dir + "/issued-tokens", encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
     }
 
+    /// Makes the token server answer later requests with hostile JSON of this kind (see Scripts/token-server).
+    public func tokenAnswer(_ kind: String) throws {
+        let port = try String(contentsOfFile: dir + "/token-port", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        try run(["python3", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:\(port)/__answer/\(kind)')"])
+    }
+
     /// Tokens the token server has issued so far.
     public func tokensIssued() throws -> Int {
         let port = try String(contentsOfFile: dir + "/token-port", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
@@ -67,6 +73,11 @@ public final class FaultProxy: @unchecked Sendable {
             Thread.sleep(forTimeInterval: 0.05)
         }
         host = "127.0.0.1:" + port
+    }
+
+    /// Makes every later manifest GET answer hostile JSON of this kind (see Scripts/fault-proxy).
+    public func tamper(_ kind: String) throws {
+        try run(["python3", "-c", "import urllib.request; urllib.request.urlopen(urllib.request.Request('http://\(host)/__tamper/\(kind)', method='POST'))"])
     }
 
     /// Requests seen, faults injected by kind, redirects, and how often credentials reached the storage host.
