@@ -7,6 +7,16 @@ import Store
 public enum ImageLocator {
     public static func resolve(_ spec: String, store: Store, registries: Registries, layers: Bool = false) throws -> Descriptor {
         let fm = FileManager.default
+        // skopeo's transport names, which users of peer tools type.
+        if spec.hasPrefix("docker://") { return try resolve(String(spec.dropFirst(9)), store: store, registries: registries, layers: layers) }
+        for transport in ["oci:", "oci-archive:"] where spec.hasPrefix(transport) {
+            let rest = String(spec.dropFirst(transport.count))
+            let bare = rest.lastIndex(of: ":").map { String(rest[..<$0]) }
+            guard fm.fileExists(atPath: rest) || bare.map({ fm.fileExists(atPath: $0) }) == true else {
+                throw OCIError.invalidReference(spec, "no OCI layout or archive at \(bare ?? rest)")
+            }
+            return try resolve(rest, store: store, registries: registries, layers: layers)
+        }
         var path = spec
         var tag: String?
         if let colon = spec.lastIndex(of: ":"), !spec[colon...].contains("/"), fm.fileExists(atPath: String(spec[..<colon])) {

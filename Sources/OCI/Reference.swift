@@ -104,7 +104,31 @@ public struct Reference: Hashable, Sendable, CustomStringConvertible {
         return true
     }
 
+    /// `host`, `host:port` or `[v6]:port`; a port is 1 to 65535 (so `oci:` or `a:b` is not a host).
     static func isValidRegistry(_ h: String) -> Bool {
-        !h.isEmpty && h.utf8.count <= 255 && h.allSatisfy { $0.isLetter || $0.isNumber || ".-:[]".contains($0) } && h.first != "-"
+        guard !h.isEmpty, h.utf8.count <= 255 else { return false }
+        var host = Substring(h)
+        var port: Substring?
+        if h.hasPrefix("[") {
+            guard let close = h.firstIndex(of: "]") else { return false }
+            let inner = h[h.index(after: h.startIndex)..<close]
+            guard !inner.isEmpty, inner.allSatisfy({ $0.isHexDigit || $0 == ":" }) else { return false }
+            let after = h[h.index(after: close)...]
+            if !after.isEmpty {
+                guard after.first == ":" else { return false }
+                port = after.dropFirst()
+            }
+        } else {
+            if let colon = h.firstIndex(of: ":") {
+                host = h[..<colon]
+                port = h[h.index(after: colon)...]
+            }
+            guard !host.isEmpty, host.allSatisfy({ ($0.isASCII && ($0.isLetter || $0.isNumber)) || $0 == "." || $0 == "-" }),
+                  host.first != "-", host.first != "." else { return false }
+        }
+        if let port {
+            guard (1...5).contains(port.count), port.allSatisfy(\.isASCII), let n = Int(port), (1...65535).contains(n) else { return false }
+        }
+        return true
     }
 }
