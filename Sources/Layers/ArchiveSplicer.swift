@@ -45,6 +45,17 @@ public struct ArchiveSplicer {
         return parts.joined(separator: "/")
     }
 
+    /// Linux's limits (PATH_MAX 4096, NAME_MAX 255): a longer name cannot be unpacked by any runtime,
+    /// and a crafted header may carry megabytes of it.
+    static func checkLength(_ path: String, _ archive: String, of entry: String? = nil) throws {
+        let tooLong = path.utf8.count >= 4096 || path.split(separator: "/").contains { $0.utf8.count > 255 }
+        guard tooLong else { return }
+        let name = entry ?? path
+        let shown = name.count > 60 ? String(name.prefix(60)) + "…" : name
+        throw LayerError.unsafeArchiveEntry(archive, shown, entry == nil ? "has a name longer than Linux allows (4096 bytes, 255 per component)"
+                                                                        : "is a symlink whose target is longer than Linux allows")
+    }
+
     func rebased(_ p: String) -> String { under.isEmpty ? p : (p.isEmpty ? under : under + "/" + p) }
 
     func splice(into tar: TarStream) throws {
@@ -59,9 +70,11 @@ public struct ArchiveSplicer {
                 throw LayerError.archive(archivePath, archive_error_string(a).map { String(cString: $0) } ?? "unreadable")
             }
             let name = archive_entry_pathname_utf8(entry).map { String(cString: $0) } ?? archive_entry_pathname(entry).map { String(cString: $0) } ?? ""
+            try ArchiveSplicer.checkLength(name, archivePath)
             guard let cleaned = ArchiveSplicer.clean(name) else {
                 throw LayerError.unsafeArchiveEntry(archivePath, name, "climbs out of the destination with ..")
             }
+            if let target = archive_entry_symlink(entry) { try ArchiveSplicer.checkLength(String(cString: target), archivePath, of: name) }
             let type = UInt32(archive_entry_filetype(entry))
             guard type == IMAGECTL_AE_IFREG || type == IMAGECTL_AE_IFDIR || type == IMAGECTL_AE_IFLNK else {
                 throw LayerError.unsafeArchiveEntry(archivePath, name, "is a device, fifo or socket")

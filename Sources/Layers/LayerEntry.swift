@@ -95,7 +95,9 @@ public enum LayerError: Error, CustomStringConvertible {
         case .changed(let p): return "\(p): changed while the layer was being written; build again"
         case .badOption(let flag, let v, let why): return "\(flag) \(v): \(why)"
         case .unsafeArchiveEntry(let archive, let entry, let why):
-            return "\(archive): entry \"\(entry)\" \(why); repack the archive without it"
+            // Entry names come from the archive: control characters would break the one-line error.
+            let shown = String(entry.unicodeScalars.map { $0.value < 32 || $0.value == 127 ? "?" : Character($0) })
+            return "\(archive): entry \"\(shown)\" \(why); repack the archive without it"
         }
     }
 }

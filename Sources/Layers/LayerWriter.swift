@@ -50,7 +50,7 @@ public struct LayerWriter: Sendable {
             }
             try tar.close()
         } catch {
-            tar.free()
+            tar.abort()
             sink.abandon()
             throw error
         }
@@ -146,6 +146,13 @@ final class TarStream {
     func free() {
         if let archive { archive_write_free(archive) }
         archive = nil
+    }
+
+    /// Drops the stream after a failure. Freeing it normally would first pad the open entry to its
+    /// declared size: gigabytes of zeros through the compressor for an archive that lied about one.
+    func abort() {
+        if let archive { archive_write_fail(archive) }
+        free()
     }
 }
 
