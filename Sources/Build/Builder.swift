@@ -16,6 +16,19 @@ public final class Builder: @unchecked Sendable {
     let registries: Registries?
     var events: [LayerEvent] = []
 
+    /// The Containerfile as text: bytes that are not UTF-8, or NUL, would otherwise become U+FFFD or
+    /// vanish silently into labels and paths.
+    static func text(of data: Data, file: String) throws -> String {
+        let lines = data.split(separator: 10, omittingEmptySubsequences: false)
+        for (n, line) in lines.enumerated() {
+            if line.contains(0) { throw BuildError(file: file, line: n + 1, "contains a NUL byte") }
+            if String(data: Data(line), encoding: .utf8) == nil {
+                throw BuildError(file: file, line: n + 1, "is not valid UTF-8; save the file as UTF-8")
+            }
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+
     public init(options: BuildOptions, store: Store, registries: Registries? = nil,
                 report: @escaping (LayerEvent) -> Void = { _ in }) throws {
         self.options = options
@@ -31,7 +44,7 @@ public final class Builder: @unchecked Sendable {
         guard let data = FileManager.default.contents(atPath: file) else {
             throw BuildError(file: file, "cannot be read: \(String(cString: strerror(errno)))")
         }
-        containerfile = try Containerfile(path: file, text: String(decoding: data, as: UTF8.self))
+        containerfile = try Containerfile(path: file, text: try Builder.text(of: data, file: file))
         let absolute = URL(fileURLWithPath: contextPath).standardizedFileURL.path
         context = try BuildContext(root: contextPath, statCachePath: store.statCachePath(context: absolute))
         layers = LayerCache(store: store, writer: LayerWriter(compression: options.compression, epoch: options.epoch),

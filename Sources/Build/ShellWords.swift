@@ -54,10 +54,17 @@ struct ShellWords {
     func expand(_ word: String, _ lookup: (String) -> String?) throws -> String {
         var it = Array(word)
         var i = 0
-        return try expand(&it, &i, lookup, stopAt: nil)
+        return try expand(&it, &i, lookup, stopAt: nil, depth: 0)
     }
 
-    private func expand(_ s: inout [Character], _ i: inout Int, _ lookup: (String) -> String?, stopAt: Character?) throws -> String {
+    /// Substitutions nested deeper than this are refused: each level recurses, and a crafted file
+    /// with thousands of `${A:-${A:-…` would otherwise overflow the stack.
+    static let maxNesting = 64
+
+    /// The word as shown in an error: long ones cut, so the error stays readable.
+    private static func shown(_ s: [Character]) -> String { s.count > 80 ? String(s.prefix(80)) + "…" : String(s) }
+
+    private func expand(_ s: inout [Character], _ i: inout Int, _ lookup: (String) -> String?, stopAt: Character?, depth: Int) throws -> String {
         var out = ""
         while i < s.count {
             let c = s[i]
@@ -70,7 +77,7 @@ struct ShellWords {
             if c == "'" {
                 i += 1
                 while i < s.count, s[i] != "'" { out.append(s[i]); i += 1 }
-                guard i < s.count else { throw BuildError("unterminated single quote in \(String(s))") }
+                guard i < s.count else { throw BuildError("unterminated single quote in \(ShellWords.shown(s))") }
                 i += 1
                 continue
             }
@@ -81,18 +88,18 @@ struct ShellWords {
                         out.append(s[i + 1])
                         i += 2
                     } else if s[i] == "$" {
-                        out += try variable(&s, &i, lookup)
+                        out += try variable(&s, &i, lookup, depth: depth)
                     } else {
                         out.append(s[i])
                         i += 1
                     }
                 }
-                guard i < s.count else { throw BuildError("unterminated double quote in \(String(s))") }
+                guard i < s.count else { throw BuildError("unterminated double quote in \(ShellWords.shown(s))") }
                 i += 1
                 continue
             }
             if c == "$" {
-                out += try variable(&s, &i, lookup)
+                out += try variable(&s, &i, lookup, depth: depth)
                 continue
             }
             out.append(c)
@@ -104,7 +111,7 @@ struct ShellWords {
     private static func isNameChar(_ c: Character) -> Bool { c.isASCII && (c.isLetter || c.isNumber || c == "_") }
 
     /// `s[i]` is `$`; reads the reference and returns its value.
-    private func variable(_ s: inout [Character], _ i: inout Int, _ lookup: (String) -> String?) throws -> String {
+    private func variable(_ s: inout [Character], _ i: inout Int, _ lookup: (String) -> String?, depth: Int) throws -> String {
         i += 1
         guard i < s.count else { return "$" }
         if s[i] != "{" {
@@ -115,7 +122,7 @@ struct ShellWords {
         i += 1
         var name = ""
         while i < s.count, ShellWords.isNameChar(s[i]) { name.append(s[i]); i += 1 }
-        guard !name.isEmpty, i < s.count else { throw BuildError("bad substitution in \(String(s)): expected ${NAME}") }
+        guard !name.isEmpty, i < s.count else { throw BuildError("bad substitution in \(ShellWords.shown(s)): expected ${NAME}") }
         if s[i] == "}" {
             i += 1
             return lookup(name) ?? ""
@@ -123,15 +130,18 @@ struct ShellWords {
         var op = String(s[i])
         i += 1
         if op == ":" {
-            guard i < s.count else { throw BuildError("bad substitution in \(String(s))") }
+            guard i < s.count else { throw BuildError("bad substitution in \(ShellWords.shown(s))") }
             op += String(s[i])
             i += 1
         }
         guard [":-", ":+", "-", "+", ":?", "?"].contains(op) else {
             throw BuildError("unsupported substitution \"${\(name)\(op)…}\": use ${V}, ${V:-default} or ${V:+alternative}")
         }
-        let word = try expand(&s, &i, lookup, stopAt: "}")
-        guard i < s.count, s[i] == "}" else { throw BuildError("missing } in \(String(s))") }
+        guard depth < ShellWords.maxNesting else {
+            throw BuildError("substitutions nested more than \(ShellWords.maxNesting) deep in \(ShellWords.shown(s))")
+        }
+        let word = try expand(&s, &i, lookup, stopAt: "}", depth: depth + 1)
+        guard i < s.count, s[i] == "}" else { throw BuildError("missing } in \(ShellWords.shown(s))") }
         i += 1
         let value = lookup(name)
         let setAndNonEmpty = !(value ?? "").isEmpty
