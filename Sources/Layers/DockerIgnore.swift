@@ -40,7 +40,38 @@ public struct DockerIgnore: Sendable {
             self.init(lines: [])
             return
         }
-        self.init(lines: String(decoding: data, as: UTF8.self).split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map(String.init))
+        let lines = String(decoding: data, as: UTF8.self).split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map(String.init)
+        for (n, line) in lines.enumerated() where DockerIgnore.isMalformed(line) {
+            // Docker fails the build on these too (Go's filepath.Match: ErrBadPattern).
+            throw LayerError.io("\(path):\(n + 1)", "bad pattern \"\(line.prefix(80))\": close every [ and end no pattern with a lone \\")
+        }
+        self.init(lines: lines)
+    }
+
+    /// An unclosed `[` class or a trailing escape: patterns fnmatch would silently never match.
+    static func isMalformed(_ line: String) -> Bool {
+        let chars = Array(line.trimmingCharacters(in: .whitespaces))
+        var i = 0
+        while i < chars.count {
+            switch chars[i] {
+            case "\\":
+                if i + 1 >= chars.count { return true }
+                i += 2
+            case "[":
+                var j = i + 1
+                if j < chars.count, chars[j] == "^" || chars[j] == "!" { j += 1 }
+                if j < chars.count, chars[j] == "]" { j += 1 }
+                while j < chars.count, chars[j] != "]" {
+                    if chars[j] == "/" { return true }
+                    j += chars[j] == "\\" ? 2 : 1
+                }
+                if j >= chars.count { return true }
+                i = j + 1
+            default:
+                i += 1
+            }
+        }
+        return false
     }
 
     /// Whether a context-relative path is excluded.

@@ -1,4 +1,4 @@
-import Layers
+@testable import Layers
 import TestSupport
 import Testing
 
@@ -38,5 +38,13 @@ import Testing
     @Test func exceptionsAreKnown() {
         #expect(DockerIgnore(lines: ["*", "!a"]).hasExceptions)
         #expect(!DockerIgnore(lines: ["*"]).hasExceptions)
+    }
+}
+
+/// Patterns Docker refuses (Go's ErrBadPattern) fail the build with the file and line.
+@Suite struct DockerIgnoreSyntaxTests {
+    @Test(arguments: [("[", true), ("a[b", true), ("x\\", true), ("[a/b]", true), ("[]]", false), ("[!a]x", false), ("a\\[b", false), ("**/*.pyc", false)])
+    func malformedPatterns(_ pattern: String, _ malformed: Bool) {
+        #expect(DockerIgnore.isMalformed(pattern) == malformed)
     }
 }
