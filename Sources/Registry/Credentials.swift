@@ -48,6 +48,16 @@ public struct CredentialStore: Sendable {
         guard let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw RegistryError.invalid("\(path): not valid JSON; fix or remove the file")
         }
+        // Docker refuses these shapes too; ignoring them would look like missing credentials.
+        if let auths = json["auths"], !(auths is [String: Any]) {
+            throw RegistryError.invalid("\(path): \"auths\" must be an object of \"registry\": {\"auth\": …} entries")
+        }
+        if let helpers = json["credHelpers"], !(helpers is [String: String]) {
+            throw RegistryError.invalid("\(path): \"credHelpers\" must map registry hosts to helper names")
+        }
+        if let store = json["credsStore"], !(store is String) {
+            throw RegistryError.invalid("\(path): \"credsStore\" must be a helper name")
+        }
         return json
     }
 
@@ -145,6 +155,10 @@ struct CredentialHelper {
     var environment: [String: String] = [:]
 
     func run(_ verb: String, input: Data) throws -> Data {
+        // The name is joined to "docker-credential-" and looked up on PATH: never a path.
+        guard !name.isEmpty, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }), !name.hasPrefix(".") else {
+            throw RegistryError.invalid("config.json: credential helper \"\(name.prefix(60))\" is not a plain name (docker-credential-NAME on PATH)")
+        }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = ["docker-credential-\(name)", verb]
@@ -161,6 +175,9 @@ struct CredentialHelper {
         let out = outPipe.fileHandleForReading.readDataToEndOfFile()
         _ = errPipe.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
+        if p.terminationStatus == 127 {
+            throw RegistryError.invalid("credential helper docker-credential-\(name) is not on PATH; install it or remove it from config.json")
+        }
         guard p.terminationStatus == 0 else {
             // The helper's own output may echo secrets: it is not repeated here.
             throw HelperFailure(output: String(decoding: out, as: UTF8.self))

@@ -36,11 +36,12 @@ extension Registries {
     /// Points `destination` (same registry) at the image `source` names, without moving layers:
     /// blobs are mounted across repositories and only manifests are copied. Promote and rollback.
     public func retag(_ source: Reference, to destinations: [Reference], store: Store) throws -> Descriptor {
+        // Checked before any request, so a typo costs no network round trip.
+        for d in destinations where d.registry != source.registry {
+            throw RegistryError.invalid("\(d): a retag stays inside one registry (\(source.registry)); use imagectl push to copy across")
+        }
         let top = try pull(source, into: store, layers: false)
         for d in destinations {
-            guard d.registry == source.registry else {
-                throw RegistryError.invalid("\(d): a retag stays inside one registry (\(source.registry)); use imagectl push to copy across")
-            }
             let pusher = Pusher(registries: self, store: store)
             _ = try pusher.push(top, registry: d.registry, repository: d.repository, tags: d.tag.map { [$0] } ?? [])
         }

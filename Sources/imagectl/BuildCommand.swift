@@ -107,8 +107,8 @@ struct BuildCommand: ParsableCommand {
             let store = try Store(root: cacheDir ?? Store.defaultRoot())
             let registries = Registries(options: try registryFlags.options())
             let started = Date()
-            let cacheSources = try cacheFrom.map(BuildCommand.cacheRef)
-            let cacheDestination = try cacheTo.map(BuildCommand.cacheRef)
+            let cacheSources = try cacheFrom.map { try BuildCommand.cacheRef($0, flag: "--cache-from") }
+            let cacheDestination = try cacheTo.map { try BuildCommand.cacheRef($0, flag: "--cache-to") }
             for ref in cacheSources {
                 let n = try RegistryCache.import(ref, store: store, registries: registries)
                 if progress != "quiet" { standardError("cache: \(n) layer record(s) from \(ref)") }
@@ -176,17 +176,17 @@ struct BuildCommand: ParsableCommand {
     }
 
     /// `type=registry,ref=REF` as buildx spells it, or a bare REF.
-    static func cacheRef(_ spec: String) throws -> Reference {
+    static func cacheRef(_ spec: String, flag: String) throws -> Reference {
         var ref = spec
         if spec.contains("=") {
             var fields: [String: String] = [:]
             for part in spec.split(separator: ",") {
                 let kv = part.split(separator: "=", maxSplits: 1).map(String.init)
-                guard kv.count == 2 else { throw ValidationError("cache \(spec): expected type=registry,ref=REGISTRY/NAME:TAG") }
+                guard kv.count == 2 else { throw ValidationError("\(flag) \(spec): expected type=registry,ref=REGISTRY/NAME:TAG") }
                 fields[kv[0]] = kv[1]
             }
             guard fields["type"] ?? "registry" == "registry", let r = fields["ref"] else {
-                throw ValidationError("cache \(spec): only type=registry,ref=… is supported (for a local cache use --cache-dir)")
+                throw ValidationError("\(flag) \(spec): only type=registry,ref=… is supported (for a local cache use --cache-dir)")
             }
             ref = r
         }
@@ -210,7 +210,11 @@ struct BuildCommand: ParsableCommand {
 
     func buildOptions() throws -> BuildOptions {
         var platforms: [Platform] = []
-        for p in platform.flatMap({ $0.split(separator: ",").map(String.init) }) {
+        let named = platform.flatMap { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        if !platform.isEmpty, named.contains(where: { $0.trimmingCharacters(in: .whitespaces).isEmpty }) {
+            throw ValidationError("--platform \"\(platform.joined(separator: ","))\": an empty platform; list them as linux/amd64,linux/arm64")
+        }
+        for p in named {
             let parsed = try Platform(parsing: p.trimmingCharacters(in: .whitespaces))
             if !platforms.contains(parsed) { platforms.append(parsed) }
         }
@@ -222,7 +226,12 @@ struct BuildCommand: ParsableCommand {
                     if flag == "--build-arg", let v = ProcessInfo.processInfo.environment[item] { out[item] = v; continue }
                     throw ValidationError("\(flag) \(item): expected KEY=VALUE")
                 }
-                out[String(item[..<eq])] = String(item[item.index(after: eq)...])
+                let key = String(item[..<eq])
+                // A build arg is used as ${NAME}; a name that could never be referenced is a typo.
+                if flag == "--build-arg", !key.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) {
+                    throw ValidationError("\(flag) \(item.prefix(80)): the name must be letters, digits and _")
+                }
+                out[key] = String(item[item.index(after: eq)...])
             }
             return out
         }
