@@ -63,6 +63,9 @@ public struct ArchiveSplicer {
         defer { archive_read_free(a) }
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
         var entry: OpaquePointer?
+        // Symlinks this archive has made: an entry below one would be written through it by an
+        // extractor that follows links, wherever the link points.
+        var links = Set<String>()
         while true {
             let rc = archive_read_next_header(a, &entry)
             if rc == ARCHIVE_EOF { break }
@@ -80,6 +83,11 @@ public struct ArchiveSplicer {
                 throw LayerError.unsafeArchiveEntry(archivePath, name, "is a device, fifo or socket")
             }
             if cleaned.isEmpty, type != IMAGECTL_AE_IFDIR { continue }
+            let parts = cleaned.split(separator: "/")
+            if parts.count > 1, let through = (1..<parts.count).lazy.map({ parts[0..<$0].joined(separator: "/") }).first(where: links.contains) {
+                throw LayerError.unsafeArchiveEntry(archivePath, name, "lies below the archive's symlink \(through), so it would be written through it")
+            }
+            if type == IMAGECTL_AE_IFLNK { links.insert(cleaned) } else { links.remove(cleaned) }
             archive_entry_set_pathname_utf8(entry, rebased(cleaned))
             if let link = archive_entry_hardlink(entry) {
                 guard let target = ArchiveSplicer.clean(String(cString: link)) else {

@@ -47,6 +47,8 @@ import Testing
         ("component-300", "t = tarfile.TarInfo('a/' + 'x' * 300); t.size = 1; tf.addfile(t, io.BytesIO(b'x'))", false),
         ("symlink-5k", "t = tarfile.TarInfo('l'); t.type = tarfile.SYMTYPE; t.linkname = 'z/' * 2500; tf.addfile(t)", false),
         ("size-8g", "t = tarfile.TarInfo('big'); t.size = 8 << 30; tf.fileobj.write(t.tobuf(format=tarfile.GNU_FORMAT))", false),
+        ("through-symlink", "t = tarfile.TarInfo('etc'); t.type = tarfile.SYMTYPE; t.linkname = '/etc'; tf.addfile(t); t = tarfile.TarInfo('etc/passwd'); t.size = 1; tf.addfile(t, io.BytesIO(b'x'))", false),
+        ("escaping-symlink-kept", "t = tarfile.TarInfo('contained'); t.type = tarfile.SYMTYPE; t.linkname = '../../../etc/passwd'; tf.addfile(t)", true),
         ("many-xattrs", "t = tarfile.TarInfo('c'); t.size = 1; t.pax_headers = {f'SCHILY.xattr.user.k{i}': 'v' * 10 for i in range(20000)}; tf.addfile(t, io.BytesIO(b'c'))", true),
     ])
     func craftedArchives(_ name: String, _ entry: String, _ accepted: Bool) throws {
@@ -59,6 +61,10 @@ import Testing
             #expect(layer.size > 0)
             let listing = String(decoding: try run(["tar", "-tzf", dir + "/layer"]), as: UTF8.self)
             #expect(listing.contains("opt/etc/contained") || listing.contains("opt/c"))
+            if name == "escaping-symlink-kept" {
+                let verbose = String(decoding: try run(["tar", "-tzvf", dir + "/layer"]), as: UTF8.self)
+                #expect(verbose.contains("opt/contained -> ../../../etc/passwd") && verbose.hasPrefix("l"), "a symlink stays a symlink: \(verbose)")
+            }
         } else {
             #expect(throws: LayerError.self) { try LayerWriter().write(entries, to: dir + "/layer") }
         }
