@@ -146,8 +146,7 @@ struct BuildCommand: ParsableCommand {
                     defer { GitHubActions().endGroup() }
                     var t = pushTarget
                     t.repository = repo.registry + "/" + repo.repository
-                    var flow = PushFlow(registries: registries, store: store, target: t, progress: progress, directory: context)
-                    flow.jobs = registryFlags.jobs
+                    var flow = PushFlow(registries: registries, store: store, target: t, progress: progress, jobs: registryFlags.jobs, directory: context)
                     flow.byDigest = byDigest != nil
                     let r = try flow.push(result.descriptor, name: repo, extraTags: tags)
                     pushedTags += r.summary.tags.map { "\(t.repository!):\($0)" }

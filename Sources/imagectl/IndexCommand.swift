@@ -53,8 +53,7 @@ struct IndexCommand: ParsableCommand {
                 let index = try registries.createIndex(refs, annotations: annotations, store: store)
                 var t = target
                 t.repository = first.registry + "/" + first.repository
-                var flow = PushFlow(registries: registries, store: store, target: t, progress: "plain")
-                flow.jobs = registryFlags.jobs
+                let flow = PushFlow(registries: registries, store: store, target: t, progress: "plain", jobs: registryFlags.jobs)
                 let r = try flow.push(index, name: first, extraTags: names.compactMap(\.tag))
                 PushFlow.finish(r, json: false)
             }

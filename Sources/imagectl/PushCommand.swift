@@ -38,8 +38,8 @@ struct PushCommand: ParsableCommand {
             let source = try Reference(parsing: name)
             let image = try store.image(named: source.familiar)
             let registries = Registries(options: try registryFlags.options())
-            var flow = PushFlow(registries: registries, store: store, target: target, progress: format == "json" ? "quiet" : progress)
-            flow.jobs = registryFlags.jobs
+            let flow = PushFlow(registries: registries, store: store, target: target, progress: format == "json" ? "quiet" : progress,
+                                jobs: registryFlags.jobs)
             let summary = try flow.push(image, name: source, extraTags: tags)
             PushFlow.finish(summary, json: format == "json")
         }
@@ -53,7 +53,8 @@ struct PushFlow {
     let target: PushTargetFlags
     /// --progress: auto, plain, quiet (or tty).
     let progress: String
-    var jobs = 4
+    /// --jobs: blobs transferred at once.
+    let jobs: Int
     /// Push without any tag (one runner's platform, for `index create` to merge).
     var byDigest = false
     /// The git repository tags come from: the build context, or the working directory for push.
