@@ -15,6 +15,8 @@ import Testing
         defer { proxy.stop(); registry.stop(); try? FileManager.default.removeItem(atPath: tmp) }
         let ctx = tmp + "/ctx"
         try run(["cp", "-a", CLI.hello, ctx])
+        // Watches the registry itself while the pushes run: no tag may ever name an incomplete image.
+        try runDetaching(["bash", "-c", "'\(TestRegistry.packageRoot)/Scripts/tag-watch' \(registry.host) ml/faulty '\(tmp)/watch' > /dev/null 2>&1 &"])
         var completed = 0
         for i in 1...6 {
             // New model weights each time, so every push has new blobs to upload.
@@ -40,6 +42,14 @@ import Testing
         for tag in list {
             try run(["skopeo", "copy", "--all", "-q", "--src-tls-verify=false", "docker://\(registry.host)/ml/faulty:\(tag)", "oci:\(tmp)/check:\(tag)"])
         }
+        try write("", to: tmp + "/watch.stop")
+        Thread.sleep(forTimeInterval: 1)
+        let watch = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: tmp + "/watch"))) as? [String: Any]
+        #expect((watch?["tags_checked"] as? Int ?? 0) > 0, "the watcher saw no tag: \(String(describing: watch))")
+        #expect(watch?["incomplete"] as? Int == 0, "a tag named an incomplete image: \(String(describing: watch))")
+        // And every blob the registry stored matches its digest, re-hashed from its storage.
+        let rehash = String(decoding: try run([TestRegistry.packageRoot + "/Scripts/registry-rehash", registry.dir]), as: UTF8.self)
+        #expect(rehash.hasSuffix(" 0 mismatched\n") && !rehash.hasPrefix("0 blobs"), "\(rehash)")
         let verify = try CLI.run(["cache", "verify"], home: tmp + "/store")
         #expect(verify.stdout.contains(" 0 corrupt"))
     }
