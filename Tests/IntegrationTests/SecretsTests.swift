@@ -56,13 +56,13 @@ import Testing
     @Test func aTokenThatStopsWorkingMidPushIsReplaced() throws {
         try CLI.requireFixtures()
         // Tokens say they last 300 s but the registry refuses them after 2 s; 0.2 s per request
-        // makes the push outlive the first token.
+        // and one blob at a time make the push outlive the first token.
         let registry = try TestRegistry("token", tokenValidSeconds: 2)
         let proxy = try FaultProxy(upstream: registry.host, rate: 0, seed: 1, delay: 0.2)
         let s = try PushTests.Session("expiry")
         defer { proxy.stop(); registry.stop(); s.remove() }
         _ = try s.imagectl(["login", proxy.host, "-u", registry.username, "--password-stdin"], stdin: registry.password + "\n")
-        let r = try s.imagectl(["build", "--platform", "linux/amd64,linux/arm64", "--push", "--verbose", "-t", "\(proxy.host)/ml/expiry:1", CLI.hello])
+        let r = try s.imagectl(["build", "--platform", "linux/amd64,linux/arm64", "--push", "--verbose", "--jobs", "1", "-t", "\(proxy.host)/ml/expiry:1", CLI.hello])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stderr.contains("invalid_token"), "no token expired during the push; make it longer")
         #expect(registry.issuedTokens().count >= 3)
