@@ -170,7 +170,8 @@ struct CredentialHelper {
         do { try p.run() } catch {
             throw RegistryError.invalid("credential helper docker-credential-\(name) cannot be run; install it or remove it from config.json")
         }
-        inPipe.fileHandleForWriting.write(input)
+        // A helper may exit without reading its input; that shows in its exit status below.
+        try? inPipe.fileHandleForWriting.write(contentsOf: input)
         try? inPipe.fileHandleForWriting.close()
         let out = outPipe.fileHandleForReading.readDataToEndOfFile()
         _ = errPipe.fileHandleForReading.readDataToEndOfFile()

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 @main
 struct ImageCtl: ParsableCommand {
@@ -15,4 +16,11 @@ struct ImageCtl: ParsableCommand {
                       TagCommand.self, RollbackCommand.self, IndexCommand.self, InspectCommand.self, DigestCommand.self,
                       ListCommand.self, ExportCommand.self, ImagesCommand.self, CacheCommand.self]
     )
+
+    static func main() {
+        // A reader that goes away (a credential helper that exits before reading, `imagectl ls | head`)
+        // must surface as an error on that write, not kill the process with SIGPIPE mid-push.
+        signal(SIGPIPE, SIG_IGN)
+        main(nil)
+    }
 }

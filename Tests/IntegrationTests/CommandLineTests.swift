@@ -60,4 +60,16 @@ import Testing
         #expect(prune.status == 0)
         #expect(prune.stdout.hasPrefix("removed "))
     }
+
+    /// A reader that has gone away (a credential helper that exits before reading its input, a pipe
+    /// into `head`) must not kill imagectl with SIGPIPE: the write fails and the command decides.
+    @Test func aClosedPipeIsNotFatal() throws {
+        let out = try run(["python3", "-c", """
+            import os, subprocess, sys
+            r, w = os.pipe()
+            os.close(r)
+            print(subprocess.run([sys.argv[1], "build", "--help"], stdout=w, stderr=subprocess.DEVNULL).returncode)
+            """, CLI.binary])
+        #expect(String(decoding: out, as: UTF8.self) == "0\n")
+    }
 }
