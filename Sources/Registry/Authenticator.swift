@@ -46,6 +46,20 @@ final class Authenticator: @unchecked Sendable {
         return c
     }
 
+    /// `text` with every secret this authenticator holds (password, identity token, bearer tokens,
+    /// the Basic header's encoding) replaced by `***`.
+    func redact(_ text: String) -> String {
+        lock.lock()
+        var secrets = tokens.values.map(\.token)
+        if case .some(.some(let c)) = credential {
+            secrets += [c.secret, Data("\(c.username):\(c.secret)".utf8).base64EncodedString()] + (c.identityToken.map { [$0] } ?? [])
+        }
+        lock.unlock()
+        var out = text
+        for s in secrets where s.count >= 4 { out = out.replacingOccurrences(of: s, with: "***") }
+        return out
+    }
+
     /// The header for a request needing `scope` (`repository:NAME:pull,push`), if any.
     func authorization(scope: String) throws -> String? {
         lock.lock()

@@ -220,7 +220,8 @@ public final class RegistryClient: @unchecked Sendable {
 
     /// Turns an unexpected response into one clear error.
     func failure(_ r: HTTPResponse, operation: String, repository: String) -> RegistryError {
-        let detail = RegistryClient.errorDetail(r.body)
+        // A registry may echo what it was sent; the message must not carry a credential into a log.
+        let detail = RegistryClient.errorDetail(r.body, redact: auth.redact)
         switch r.status {
         case 401: return .unauthorized(registry: registry, detail: detail)
         case 403: return .denied(registry: registry, repository: repository, detail: detail)
@@ -229,12 +230,13 @@ public final class RegistryClient: @unchecked Sendable {
     }
 
     /// The distribution spec's `{"errors":[{"code","message"}]}`, as one short line.
-    static func errorDetail(_ body: Data) -> String {
+    /// Secrets are redacted before the line is cut short, so no fragment of one survives the cut.
+    static func errorDetail(_ body: Data, redact: (String) -> String = { $0 }) -> String {
         guard let json = try? JSONSerialization.jsonObject(with: body) as? [String: Any],
               let errors = json["errors"] as? [[String: Any]] else { return "" }
-        return errors.prefix(3).map { e in
+        return redact(errors.prefix(3).map { e in
             [e["code"] as? String, e["message"] as? String].compactMap { $0 }.joined(separator: ": ")
-        }.joined(separator: "; ").prefix(300).description
+        }.joined(separator: "; ")).prefix(300).description
     }
 }
 

@@ -82,4 +82,28 @@ import Testing
             }
         }
     }
+
+    /// A registry that quotes the credentials back in its error message: the line shows ***.
+    @Test func credentialsEchoedByARegistryAreRedacted() throws {
+        try CLI.requireFixtures()
+        let s = try PushTests.Session("echo-auth")
+        defer { s.remove() }
+        for mode in ["token", "basic"] {
+            let other = try TestRegistry(mode)
+            let echo = try FaultProxy(upstream: other.host, rate: 0, seed: 1)
+            defer { echo.stop(); other.stop() }
+            try echo.tamper("none")
+            _ = try s.imagectl(["login", echo.host, "-u", other.username, "--password-stdin"], stdin: other.password + "\n")
+            try echo.tamper("echo-auth")
+            let r = try CLI.run(["build", "--push", "--progress", "quiet", "-t", "\(echo.host)/ml/hello:1", CLI.hello], home: s.home,
+                                environment: ["DOCKER_CONFIG": s.dockerConfig], timeout: 60)
+            #expect(r.status == 1)
+            #expect(r.stderr.contains("credentials *** may not push here"), "\(mode): \(r.stderr)")
+            let basic = Data("\(other.username):\(other.password)".utf8).base64EncodedString()
+            // Not even a fragment: a cut-short message could carry the start of a token.
+            for secret in [other.password, basic] + other.issuedTokens() {
+                #expect(!r.stderr.contains(secret.prefix(16)), "\(mode): a secret was echoed: \(r.stderr)")
+            }
+        }
+    }
 }
