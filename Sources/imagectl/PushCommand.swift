@@ -87,7 +87,8 @@ struct PushFlow {
         }
         var seen = Set<String>()
         tags = tags.filter { seen.insert($0).inserted }
-        let display = PushDisplay(mode: progress)
+        // A live block redrawn in place would tear the --verbose trace lines apart.
+        let display = PushDisplay(mode: progress == "auto" && registries.options.trace != nil ? "plain" : progress)
         let pusher = Pusher(registries: registries, store: store, jobs: jobs) { display.handle($0) }
         // A shared lock, as builds take: `cache prune` must not remove what this push is reading or fetching.
         let summary = try store.withLock(exclusive: false) {
