@@ -200,14 +200,16 @@ public final class CurlSession: @unchecked Sendable {
         defer { if transfer.upload >= 0 { close(transfer.upload) } }
 
         let rc = curl_easy_perform(handle)
-        if let failure = transfer.uploadFailure { throw RegistryError.transport(request.url, failure) }
+        // Errors are printed: upload locations and storage redirects carry signed state in their query.
+        let shown = RequestTrace.redact(request.url)
+        if let failure = transfer.uploadFailure { throw RegistryError.transport(shown, failure) }
         guard rc == CURLE_OK else {
-            if sink.overLimit { throw RegistryError.tooLarge(url: request.url, limit: sink.limit) }
-            if let failure = sink.failure { throw RegistryError.transport(request.url, failure) }
+            if sink.overLimit { throw RegistryError.tooLarge(url: shown, limit: sink.limit) }
+            if let failure = sink.failure { throw RegistryError.transport(shown, failure) }
             let code = Int(rc.rawValue)
             // libcurl reports a header over its 100 kB limit as "Out of memory" (newer versions: 100).
             let message = code == 27 || code == 100 ? "the response headers are too large (over 100 kB)" : String(cString: curl_easy_strerror(rc))
-            throw TransportError(code: code, message: message, url: request.url)
+            throw TransportError(code: code, message: message, url: shown)
         }
         var status = 0
         imagectl_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
