@@ -105,7 +105,7 @@ struct BuildCommand: ParsableCommand {
                 try addGitLabels(&options, pushTarget)
             }
             let store = try Store(root: cacheDir ?? Store.defaultRoot())
-            let registries = Registries(options: try registryFlags.options())
+            let registries = try registryFlags.registries()
             let started = Date()
             let cacheSources = try cacheFrom.map { try BuildCommand.cacheRef($0, flag: "--cache-from") }
             let cacheDestination = try cacheTo.map { try BuildCommand.cacheRef($0, flag: "--cache-to") }

@@ -49,7 +49,7 @@ struct IndexCommand: ParsableCommand {
                     throw ValidationError("every -t must name the same repository")
                 }
                 let store = try Store(root: Store.defaultRoot())
-                let registries = Registries(options: try registryFlags.options())
+                let registries = try registryFlags.registries()
                 let index = try registries.createIndex(refs, annotations: annotations, store: store)
                 var t = target
                 t.repository = first.registry + "/" + first.repository

@@ -23,7 +23,7 @@ struct InspectCommand: ParsableCommand {
         try guarded {
             guard ["table", "json"].contains(format) else { throw ValidationError("--format must be table or json") }
             let store = try Store(root: Store.defaultRoot())
-            let top = try ImageLocator.resolve(image, store: store, registries: Registries(options: try registryFlags.options()))
+            let top = try ImageLocator.resolve(image, store: store, registries: try registryFlags.registries())
             let report = try ImageReport(store: store, top: top)
             print(format == "json" ? report.json() : report.table())
         }
@@ -46,7 +46,7 @@ struct DigestCommand: ParsableCommand {
                 return
             }
             let ref = try Reference(parsing: image)
-            let client = Registries(options: try registryFlags.options()).client(ref.registry)
+            let client = try registryFlags.registries().client(ref.registry)
             guard let d = try client.headManifest(ref.repository, ref.digest?.description ?? ref.tag ?? "latest") else {
                 throw RegistryError.notFound(ref.description)
             }
@@ -66,7 +66,7 @@ struct ListCommand: ParsableCommand {
     func run() throws {
         try guarded {
             let ref = try Reference(parsing: repository, defaultTag: false)
-            for t in try Registries(options: try registryFlags.options()).client(ref.registry).tags(ref.repository).sorted() { print(t) }
+            for t in try registryFlags.registries().client(ref.registry).tags(ref.repository).sorted() { print(t) }
         }
     }
 }

@@ -37,7 +37,7 @@ struct PushCommand: ParsableCommand {
             let store = try Store(root: Store.defaultRoot())
             let source = try Reference(parsing: name)
             let image = try store.image(named: source.familiar)
-            let registries = Registries(options: try registryFlags.options())
+            let registries = try registryFlags.registries()
             let flow = PushFlow(registries: registries, store: store, target: target, progress: format == "json" ? "quiet" : progress,
                                 jobs: registryFlags.jobs)
             let summary = try flow.push(image, name: source, extraTags: tags)

@@ -17,6 +17,9 @@ struct RegistryFlags: ParsableArguments {
     @Flag(help: "Print every registry request (method, URL, auth scheme, status, time) to stderr; never a secret.")
     var verbose = false
 
+    /// The registry clients for one command, with these flags.
+    func registries() throws -> Registries { Registries(options: try options()) }
+
     func options(explicit: Credential? = nil) throws -> RegistryOptions {
         let ca = caFile ?? ProcessInfo.processInfo.environment["IMAGECTL_CA_FILE"]
         if let ca, !FileManager.default.isReadableFile(atPath: ca) {

@@ -35,7 +35,7 @@ struct TagCommand: ParsableCommand {
             }
             guard !dsts.isEmpty else { throw ValidationError("give at least one destination tag") }
             let store = try Store(root: Store.defaultRoot())
-            let top = try Registries(options: try registryFlags.options()).retag(src, to: dsts, store: store)
+            let top = try registryFlags.registries().retag(src, to: dsts, store: store)
             for d in dsts { standardError("tagged \(d.registry)/\(d.repository):\(d.tag ?? "") -> \(top.digest)") }
             print(top.digest)
         }
@@ -64,7 +64,7 @@ struct RollbackCommand: ParsableCommand {
             let repo = try Reference(parsing: repository, defaultTag: false)
             let sha = to.lowercased()
             guard sha.count >= 4, sha.allSatisfy(\.isHexDigit) else { throw ValidationError("--to takes a commit SHA (at least 4 hex digits)") }
-            let registries = Registries(options: try registryFlags.options())
+            let registries = try registryFlags.registries()
             let tags = try registries.client(repo.registry).tags(repo.repository)
             // Builds are tagged BRANCH-SHA7 (or a longer SHA): match on the SHA part.
             let matches = tags.filter { t in
