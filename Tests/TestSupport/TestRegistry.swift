@@ -25,6 +25,11 @@ public final class TestRegistry: @unchecked Sendable {
     /// The CA that signed a tls registry's certificate.
     public var caFile: String { dir + "/ca.crt" }
 
+    /// The token server's port (token mode), which Scripts/registry writes down.
+    func tokenPort() throws -> String {
+        try String(contentsOfFile: dir + "/token-port", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     /// Every token the token server has issued so far.
     public func issuedTokens() -> [String] {
         ((try? String(contentsOfFile: dir + "/issued-tokens", encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
@@ -32,14 +37,12 @@ public final class TestRegistry: @unchecked Sendable {
 
     /// Makes the token server answer later requests with hostile JSON of this kind (see Scripts/token-server).
     public func tokenAnswer(_ kind: String) throws {
-        let port = try String(contentsOfFile: dir + "/token-port", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-        try run(["python3", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:\(port)/__answer/\(kind)')"])
+        try run(["python3", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:\(try tokenPort())/__answer/\(kind)')"])
     }
 
     /// Tokens the token server has issued so far.
     public func tokensIssued() throws -> Int {
-        let port = try String(contentsOfFile: dir + "/token-port", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-        let out = try run(["python3", "-c", "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:\(port)/count').read().decode())"])
+        let out = try run(["python3", "-c", "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:\(try tokenPort())/count').read().decode())"])
         let json = try JSONSerialization.jsonObject(with: out) as? [String: Int]
         return json?["issued"] ?? -1
     }
