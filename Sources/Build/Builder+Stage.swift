@@ -61,7 +61,7 @@ extension Builder {
             } catch {
                 throw BuildError("\(spec): layer \(layer.digest) is missing from the layout")
             }
-            guard try Digest.sha256(fileAt: tmp) == layer.digest else {
+            guard try Digest.sha256(fileAt: tmp, algorithm: layer.digest.algorithm) == layer.digest else {
                 unlink(tmp)
                 throw BuildError("\(spec): layer \(layer.digest) does not match its digest; the layout is damaged")
             }

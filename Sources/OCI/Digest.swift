@@ -1,7 +1,7 @@
 import CCrypto
 import Foundation
 
-/// A content digest such as `sha256:9f86d0…`; only SHA-256 is produced, SHA-512 is accepted when read.
+/// A content digest such as `sha256:9f86d0…`; only SHA-256 is produced, SHA-512 is read and verified.
 public struct Digest: Hashable, Sendable, Comparable, CustomStringConvertible, Codable {
     public let algorithm: String
     public let hex: String
@@ -49,15 +49,29 @@ public struct Digest: Hashable, Sendable, Comparable, CustomStringConvertible, C
     }
 
     public static func sha256(_ string: String) -> Digest { sha256(Data(string.utf8)) }
+
+    /// The digest of `data` under this digest's algorithm: what a pin is checked against.
+    public func recomputed(_ data: some DataProtocol) -> Digest {
+        let h = SHA256(algorithm: algorithm)
+        h.update(data)
+        return h.finalize()
+    }
+
+    /// Whether `data` is the content this digest names, whatever its algorithm.
+    public func matches(_ data: some DataProtocol) -> Bool { recomputed(data) == self }
 }
 
-/// Incremental SHA-256 over OpenSSL's EVP, which uses the CPU's SHA extensions where present.
+/// Incremental SHA-256 over OpenSSL's EVP, which uses the CPU's SHA extensions where present;
+/// SHA-512 for the digests that name it (a pin is verified with its own algorithm, never skipped).
 public final class SHA256 {
     private let ctx: OpaquePointer
+    private let algorithm: String
 
-    public init() {
+    /// `algorithm` is one `Digest(parsing:)` accepts: "sha256" or "sha512".
+    public init(algorithm: String = "sha256") {
+        self.algorithm = algorithm
         ctx = EVP_MD_CTX_new()!
-        EVP_DigestInit_ex(ctx, EVP_sha256(), nil)
+        EVP_DigestInit_ex(ctx, algorithm == "sha512" ? EVP_sha512() : EVP_sha256(), nil)
     }
 
     deinit { EVP_MD_CTX_free(ctx) }
@@ -75,10 +89,10 @@ public final class SHA256 {
 
     /// Ends the hash; the hasher must not be used afterwards.
     public func finalize() -> Digest {
-        var out = [UInt8](repeating: 0, count: 32)
+        var out = [UInt8](repeating: 0, count: 64)
         var len: UInt32 = 0
         EVP_DigestFinal_ex(ctx, &out, &len)
-        return Digest(hex: hexString(out))
+        return Digest(algorithm: algorithm == "sha512" ? "sha512" : "sha256", hex: hexString(Array(out.prefix(Int(len)))))
     }
 }
 
@@ -96,11 +110,11 @@ func hexString(_ bytes: [UInt8]) -> String {
 
 extension Digest {
     /// Hashes a file in one pass with a bounded buffer.
-    public static func sha256(fileAt path: String) throws -> Digest {
+    public static func sha256(fileAt path: String, algorithm: String = "sha256") throws -> Digest {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw OCIError.io(path, String(cString: strerror(errno))) }
         defer { close(fd) }
-        let h = SHA256()
+        let h = SHA256(algorithm: algorithm)
         let size = 1 << 20
         let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 16)
         defer { buf.deallocate() }

@@ -14,7 +14,7 @@ public struct OCILayout: Sendable {
         guard let data = FileManager.default.contents(atPath: blobPath(d.digest)) else {
             throw OCIError.invalidLayout(path, "blob \(d.digest) is missing")
         }
-        guard Int64(data.count) == d.size, Digest.sha256(data) == d.digest || d.digest.algorithm != "sha256" else {
+        guard Int64(data.count) == d.size, d.digest.matches(data) else {
             throw OCIError.invalidLayout(path, "blob \(d.digest) does not match its digest or size")
         }
         return data
@@ -50,27 +50,18 @@ public struct OCILayout: Sendable {
             throw OCIError.invalidLayout(path, "holds \(candidates.count) images: name one with :TAG or @DIGEST")
         }
         var offered: [String] = []
-        var queue = candidates
-        var depth = 0
-        while !queue.isEmpty, depth < 8 {
-            depth += 1
-            var next: [Descriptor] = []
-            for d in queue {
-                if MediaType.isIndex(d.mediaType) {
-                    let idx = try CanonicalJSON.decode(ImageIndex.self, from: try readBlob(d))
-                    next += idx.manifests
-                } else if MediaType.isManifest(d.mediaType) {
-                    if let p = d.platform, !p.matches(platform) {
-                        offered.append(p.description)
-                        continue
-                    }
-                    let m = try CanonicalJSON.decode(ImageManifest.self, from: try readBlob(d))
-                    let c = try CanonicalJSON.decode(ImageConfig.self, from: try readBlob(m.config))
-                    if c.platform.matches(platform) { return (m, c, d) }
-                    offered.append(c.platform.description)
-                }
+        let all = try IndexWalk.descriptors(from: candidates, what: path) { d in
+            try CanonicalJSON.decode(ImageIndex.self, from: try readBlob(d)).manifests
+        }
+        for d in all where MediaType.isManifest(d.mediaType) {
+            if let p = d.platform, !p.matches(platform) {
+                offered.append(p.description)
+                continue
             }
-            queue = next
+            let m = try CanonicalJSON.decode(ImageManifest.self, from: try readBlob(d))
+            let c = try CanonicalJSON.decode(ImageConfig.self, from: try readBlob(m.config))
+            if c.platform.matches(platform) { return (m, c, d) }
+            offered.append(c.platform.description)
         }
         throw OCIError.invalidLayout(path, "no image for \(platform) (offers: \(offered.isEmpty ? "none" : offered.joined(separator: ", ")))")
     }
