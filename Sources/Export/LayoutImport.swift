@@ -29,18 +29,21 @@ public enum LayoutImport {
             throw ExportError.io(layout.path, tag == nil ? "holds \(index.manifests.count) images: name one as PATH:TAG" : "no image tagged \(tag!)")
         }
         top.annotations = nil
-        var queue = [top]
-        while let d = queue.popLast() {
+        // Every index and manifest is read and checked before anything is stored.
+        var documents: [(Descriptor, Data)] = []
+        _ = try IndexWalk.descriptors(from: [top], what: layout.path) { d in
             let data = try layout.readBlob(d)
+            documents.append((d, data))
+            return try CanonicalJSON.decode(ImageIndex.self, from: data).manifests
+        }.filter { MediaType.isManifest($0.mediaType) }.map { d in documents.append((d, try layout.readBlob(d))) }
+        for (d, data) in documents {
             try store.putBlob(data)
-            if MediaType.isIndex(d.mediaType) {
-                queue += try CanonicalJSON.decode(ImageIndex.self, from: data).manifests
-            } else if MediaType.isManifest(d.mediaType) {
+            if MediaType.isManifest(d.mediaType) {
                 let m = try CanonicalJSON.decode(ImageManifest.self, from: data)
                 for b in [m.config] + m.layers where !store.hasBlob(b.digest) {
                     let tmp = store.tempPath("import")
                     try FileManager.default.copyItem(atPath: layout.blobPath(b.digest), toPath: tmp)
-                    guard try Digest.sha256(fileAt: tmp) == b.digest else {
+                    guard try Digest.sha256(fileAt: tmp, algorithm: b.digest.algorithm) == b.digest else {
                         unlink(tmp)
                         throw ExportError.io(layout.path, "blob \(b.digest) does not match its digest")
                     }
