@@ -9,6 +9,8 @@ final class Authenticator: @unchecked Sendable {
     private let lock = NSLock()
     /// One token fetch at a time, so parallel jobs needing the same scope share one token.
     private let fetching = NSLock()
+    /// One credential lookup at a time: parallel upload jobs must not each start the helper.
+    private let lookingUp = NSLock()
     private var challenge: Challenge?
     private var tokens: [String: (token: String, expires: Date)] = [:]
     private var credential: Credential??
@@ -29,6 +31,8 @@ final class Authenticator: @unchecked Sendable {
     }
 
     func credentials() throws -> Credential? {
+        lookingUp.lock()
+        defer { lookingUp.unlock() }
         lock.lock()
         if let credential {
             lock.unlock()
@@ -37,8 +41,7 @@ final class Authenticator: @unchecked Sendable {
         lock.unlock()
         let c = try options.explicit ?? options.credentials.lookup(registry)
         if let c {
-            options.onSecret?(c.secret)
-            if let t = c.identityToken { options.onSecret?(t) }
+            for form in SecretForms.of(c.secret, username: c.username) + SecretForms.of(c.identityToken ?? "") { options.onSecret?(form) }
         }
         lock.lock()
         credential = .some(c)
@@ -50,13 +53,13 @@ final class Authenticator: @unchecked Sendable {
     /// the Basic header's encoding) replaced by `***`.
     func redact(_ text: String) -> String {
         lock.lock()
-        var secrets = tokens.values.map(\.token)
+        var secrets = tokens.values.flatMap { SecretForms.of($0.token) }
         if case .some(.some(let c)) = credential {
-            secrets += [c.secret, Data("\(c.username):\(c.secret)".utf8).base64EncodedString()] + (c.identityToken.map { [$0] } ?? [])
+            secrets += SecretForms.of(c.secret, username: c.username) + SecretForms.of(c.identityToken ?? "")
         }
         lock.unlock()
         var out = text
-        for s in secrets where s.count >= 4 { out = out.replacingOccurrences(of: s, with: "***") }
+        for s in secrets.sorted(by: { $0.count > $1.count }) { out = out.replacingOccurrences(of: s, with: "***") }
         return out
     }
 
@@ -125,32 +128,24 @@ final class Authenticator: @unchecked Sendable {
                 request.headers.append(("Authorization", "Basic " + Data("\(c.username):\(c.secret)".utf8).base64EncodedString()))
             }
         }
-        let session = CurlSession(caFile: options.caFile)
-        var response: HTTPResponse?
-        for attempt in 1...options.retry.attempts {
+        let session = options.transport(options.caFile)
+        let r: HTTPResponse = try options.retry.run { attempt in
             let start = Date()
             do {
-                let r = try session.perform(request, sink: .memory(limit: 1 << 20))
+                let r = try session.perform(request, sink: .memory(limit: 1 << 20), progress: nil)
                 options.trace?.exchange(request.method, request.url, authorization: request.header("authorization"),
                                         outcome: "\(r.status) (token for \(scope.isEmpty ? "login" : scope))", since: start)
-                response = r
-                if RetryPolicy.isRetryable(status: r.status), attempt < options.retry.attempts {
-                    Thread.sleep(forTimeInterval: options.retry.delay(after: attempt, retryAfter: r.header("retry-after")))
-                    continue
-                }
-                break
+                return RetryPolicy.isRetryable(status: r.status) ? .again(.success(r), retryAfter: r.header("retry-after")) : .done(r)
             } catch RegistryError.tooLarge(_, let limit) {
                 throw RegistryError.invalid("\(registry): the token service answered more than \(limit >> 20) MB; a token is a few kB")
             } catch let e as TransportError {
                 options.trace?.exchange(request.method, request.url, authorization: request.header("authorization"),
                                         outcome: "error: \(e.message)", since: start)
-                if e.isTLS || attempt == options.retry.attempts {
-                    throw RegistryError.transport(registry, "token service: \(e.message)")
-                }
-                Thread.sleep(forTimeInterval: options.retry.delay(after: attempt, retryAfter: nil))
+                let failure = RegistryError.transport(registry, "token service: \(e.message)")
+                if e.isTLS { throw failure }
+                return .again(.failure(failure))
             }
         }
-        guard let r = response else { throw RegistryError.transport(registry, "token service did not answer") }
         guard r.status == 200 else {
             if r.status == 401 || r.status == 403 { throw RegistryError.unauthorized(registry: registry, detail: c == nil ? "no credentials found" : "the token service refused the credentials") }
             throw RegistryError.status(registry: registry, operation: "token request", status: r.status, detail: "")
@@ -160,7 +155,7 @@ final class Authenticator: @unchecked Sendable {
               token.utf8.count < 64 << 10, !token.contains("\n") else {
             throw RegistryError.invalid("\(registry): the token service answered without a token")
         }
-        options.onSecret?(token)
+        for form in SecretForms.of(token) { options.onSecret?(form) }
         let lifetime = max(60, min((json["expires_in"] as? Double) ?? 60, 24 * 3600))
         lock.lock()
         // Refresh a little early so a token does not expire between check and use.

@@ -15,13 +15,20 @@ public struct HTTPRequest: Sendable {
     public var url: String
     public var headers: [(String, String)]
     public var body: Body
+    /// The whole exchange must end within this many seconds, however the bytes trickle in: the
+    /// low-speed limit alone lets a registry drip a small document for minutes.
+    public var timeout: Double
 
-    public init(_ method: String, _ url: String, headers: [(String, String)] = [], body: Body = .none) {
+    public init(_ method: String, _ url: String, headers: [(String, String)] = [], body: Body = .none, timeout: Double = 30) {
         self.method = method
         self.url = url
         self.headers = headers
         self.body = body
+        self.timeout = timeout
     }
+
+    /// The deadline for moving `bytes`: 30 s, and 1 s more per 128 kB (a 1 GB layer gets 2 hours).
+    public static func timeout(forBytes bytes: Int64) -> Double { 30 + Double(max(0, bytes)) / Double(128 << 10) }
 
     func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name.lowercased() }?.1 }
 }
@@ -36,24 +43,34 @@ public struct HTTPResponse: Sendable {
 }
 
 /// Where a response body goes: memory (capped, for manifests and errors) or a file, hashed on the way.
+/// Every body is bounded: a registry that sends more than it may is cut off, never read to its end.
 public final class ResponseSink: @unchecked Sendable {
-    let limit: Int
+    let limit: Int64
     var data = Data()
     let fd: Int32?
     let hasher: SHA256?
     var written: Int64 = 0
     public internal(set) var failure: String?
     public internal(set) var overLimit = false
+    /// An error body longer than `errorLimit`: the transfer was stopped there, the status stands.
+    public internal(set) var errorCut = false
+
+    /// What an error body may hold: the distribution spec's error JSON is a few hundred bytes.
+    public static let errorLimit = 64 << 10
 
     /// Bodies kept in memory: manifests are capped at 4 MB by the distribution spec; errors are small.
-    public static func memory(limit: Int = 4 << 20) -> ResponseSink { ResponseSink(limit: limit, fd: nil) }
+    public static func memory(limit: Int = 4 << 20) -> ResponseSink { ResponseSink(limit: Int64(limit), fd: nil, algorithm: "sha256") }
 
-    public static func file(_ fd: Int32) -> ResponseSink { ResponseSink(limit: 0, fd: fd) }
+    /// A blob into a file, hashed with the algorithm of the digest it must match, and never more
+    /// than the `limit` bytes its descriptor names.
+    public static func file(_ fd: Int32, limit: Int64, algorithm: String = "sha256") -> ResponseSink {
+        ResponseSink(limit: limit, fd: fd, algorithm: algorithm)
+    }
 
-    init(limit: Int, fd: Int32?) {
+    init(limit: Int64, fd: Int32?, algorithm: String) {
         self.limit = limit
         self.fd = fd
-        hasher = fd == nil ? nil : SHA256()
+        hasher = fd == nil ? nil : SHA256(algorithm: algorithm)
     }
 
     /// Bodies of error responses are read into memory even when a file was asked for.
@@ -61,8 +78,18 @@ public final class ResponseSink: @unchecked Sendable {
 
     public func append(_ buf: UnsafeRawBufferPointer, status: Int) -> Bool {
         if !(200..<300).contains(status) {
-            if errorBody.count < 64 << 10 { errorBody.append(contentsOf: buf.prefix(64 << 10 - errorBody.count)) }
+            let room = ResponseSink.errorLimit - errorBody.count
+            errorBody.append(contentsOf: buf.prefix(room))
+            if buf.count > room {
+                errorCut = true
+                return false
+            }
             return true
+        }
+        guard written + Int64(buf.count) <= limit else {
+            overLimit = true
+            failure = fd == nil ? "response larger than \(limit) bytes" : "the registry sent more than the \(limit) bytes the descriptor names"
+            return false
         }
         if let fd {
             hasher?.update(buf)
@@ -79,11 +106,7 @@ public final class ResponseSink: @unchecked Sendable {
             written += Int64(buf.count)
             return true
         }
-        guard data.count + buf.count <= limit else {
-            overLimit = true
-            failure = "response larger than \(limit) bytes"
-            return false
-        }
+        written += Int64(buf.count)
         data.append(contentsOf: buf)
         return true
     }
@@ -91,10 +114,16 @@ public final class ResponseSink: @unchecked Sendable {
     public func digest() -> Digest? { hasher?.finalize() }
 }
 
+/// Sends one HTTP exchange; the registry client's seam, so its auth, retry and redirect rules can
+/// be tested against a fake transport. Transport failures throw `TransportError`; any status returns.
+public protocol HTTPTransport: AnyObject, Sendable {
+    func perform(_ request: HTTPRequest, sink: ResponseSink, progress: ((Int64) -> Void)?) throws -> HTTPResponse
+}
+
 /// A libcurl easy handle, reused so its connections stay open between requests to one host.
 /// Redirects are not followed here: the client follows them itself so that credentials never
 /// reach another host.
-public final class CurlSession: @unchecked Sendable {
+public final class CurlSession: HTTPTransport, @unchecked Sendable {
     private let handle: UnsafeMutableRawPointer
     public let caFile: String?
 
@@ -123,7 +152,7 @@ public final class CurlSession: @unchecked Sendable {
     }
 
     /// Performs one request; transport failures throw, any HTTP status returns.
-    public func perform(_ request: HTTPRequest, sink: ResponseSink = .memory(), progress: ((Int64) -> Void)? = nil) throws -> HTTPResponse {
+    public func perform(_ request: HTTPRequest, sink: ResponseSink, progress: ((Int64) -> Void)?) throws -> HTTPResponse {
         curl_easy_reset(handle)
         let transfer = Transfer(sink: sink)
         transfer.progress = progress
@@ -131,9 +160,14 @@ public final class CurlSession: @unchecked Sendable {
         defer { me.release() }
         let ud = me.toOpaque()
         func long(_ o: CURLoption, _ v: Int) { imagectl_curl_setopt_long(handle, o, v) }
+        // A second fence behind the client's redirect rules: libcurl here speaks FILE, GOPHER, DICT,
+        // FTP, SMB and more, and a URL from a registry must never reach any of them.
+        imagectl_curl_setopt_ptr(handle, CURLOPT_PROTOCOLS_STR, "http,https")
+        imagectl_curl_setopt_ptr(handle, CURLOPT_REDIR_PROTOCOLS_STR, "http,https")
         imagectl_curl_setopt_ptr(handle, CURLOPT_URL, request.url)
         long(CURLOPT_NOSIGNAL, 1)
         long(CURLOPT_FOLLOWLOCATION, 0)
+        long(CURLOPT_TIMEOUT_MS, Int(min(request.timeout, 86_400) * 1000))
         long(CURLOPT_CONNECTTIMEOUT, 30)
         // A transfer slower than 1 kB/s for a minute is stalled: fail it so the retry policy can act.
         long(CURLOPT_LOW_SPEED_LIMIT, 1024)
@@ -199,20 +233,24 @@ public final class CurlSession: @unchecked Sendable {
         }
         defer { if transfer.upload >= 0 { close(transfer.upload) } }
 
+        let began = Date()
         let rc = curl_easy_perform(handle)
         // Errors are printed: upload locations and storage redirects carry signed state in their query.
         let shown = RequestTrace.redact(request.url)
         if let failure = transfer.uploadFailure { throw RegistryError.transport(shown, failure) }
+        var status = 0
+        imagectl_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+        if sink.errorCut { return HTTPResponse(status: status, headers: transfer.headers, body: sink.errorBody) }
         guard rc == CURLE_OK else {
-            if sink.overLimit { throw RegistryError.tooLarge(url: shown, limit: sink.limit) }
+            if sink.overLimit, sink.fd == nil { throw RegistryError.tooLarge(url: shown, limit: Int(sink.limit)) }
             if let failure = sink.failure { throw RegistryError.transport(shown, failure) }
             let code = Int(rc.rawValue)
             // libcurl reports a header over its 100 kB limit as "Out of memory" (newer versions: 100).
-            let message = code == 27 || code == 100 ? "the response headers are too large (over 100 kB)" : String(cString: curl_easy_strerror(rc))
-            throw TransportError(code: code, message: message, url: shown)
+            let overdue = code == 28 && Date().timeIntervalSince(began) >= request.timeout - 0.5
+            let message = code == 27 || code == 100 ? "the response headers are too large (over 100 kB)"
+                : overdue ? "no complete answer within \(Int(request.timeout)) s" : String(cString: curl_easy_strerror(rc))
+            throw TransportError(code: code, message: message, url: shown, isDeadline: overdue)
         }
-        var status = 0
-        imagectl_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
         let body = (200..<300).contains(status) ? sink.data : sink.errorBody
         return HTTPResponse(status: status, headers: transfer.headers, body: body)
     }
@@ -252,6 +290,8 @@ public struct TransportError: Error, CustomStringConvertible {
     public var code: Int
     public var message: String
     public var url: String
+    /// The request's overall deadline passed: the server answers, too slowly to wait for again.
+    public var isDeadline = false
 
     public var description: String { message }
 

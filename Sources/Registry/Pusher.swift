@@ -58,8 +58,10 @@ public final class Pusher: @unchecked Sendable {
         } else {
             manifests = [image]
         }
+        var blobsOf: [Digest: [Descriptor]] = [:]
         for m in manifests {
             let manifest = try CanonicalJSON.decode(ImageManifest.self, from: try store.readBlob(m.digest))
+            blobsOf[m.digest] = [manifest.config] + manifest.layers
             for b in [manifest.config] + manifest.layers where seen.insert(b.digest).inserted { blobs.append(b) }
         }
         let outcomes = try parallel(blobs) { b in try self.pushBlob(b, client: client, repository: repository) }
@@ -69,7 +71,9 @@ public final class Pusher: @unchecked Sendable {
             case .mounted: summary.mounted += 1
             default:
                 summary.pushed += 1
-                summary.bytes += b.size
+                // Sizes a base image declared are not trusted to be small: saturate, never trap.
+                let (sum, overflow) = summary.bytes.addingReportingOverflow(b.size)
+                summary.bytes = overflow ? .max : sum
             }
         }
         // Manifests the registry already has (by digest) are not sent again.
@@ -77,7 +81,8 @@ public final class Pusher: @unchecked Sendable {
             try client.headManifest(repository, m.digest.description)?.digest == m.digest
         }
         for (m, there) in zip(manifests, present) where !there {
-            try client.putManifest(repository, m.digest.description, data: try store.readBlob(m.digest), mediaType: m.mediaType)
+            try client.putManifest(repository, m.digest.description, data: try store.readBlob(m.digest), mediaType: m.mediaType,
+                                   blobs: blobsOf[m.digest] ?? [])
             report(PushEvent(outcome: .manifest, digest: m.digest, size: m.size, mediaType: m.mediaType, detail: m.platform?.description ?? ""))
         }
         let top = try store.readBlob(image.digest)
@@ -99,7 +104,7 @@ public final class Pusher: @unchecked Sendable {
 
     func pushBlob(_ b: Descriptor, client: RegistryClient, repository: String) throws -> PushEvent.Outcome {
         let outcome: PushEvent.Outcome
-        if try client.blobExists(repository, b.digest) {
+        if try client.blobExists(repository, b) {
             outcome = .skipped
         } else if try mountFromSource(b, client: client, repository: repository) {
             outcome = .mounted

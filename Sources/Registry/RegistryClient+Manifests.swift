@@ -13,7 +13,8 @@ extension RegistryClient {
     /// the spec's 4 MB, the digest asked for (or the one the registry names), a known media type, and
     /// a document of that type's shape.
     public func manifest(_ repo: String, _ reference: String) throws -> (data: Data, descriptor: Descriptor) {
-        let name = "\(registry)/\(repo)\(reference.hasPrefix("sha256:") ? "@" : ":")\(reference)"
+        let pin = try? Digest(parsing: reference)
+        let name = "\(registry)/\(repo)\(pin != nil ? "@" : ":")\(reference)"
         let r: HTTPResponse
         do {
             r = try send("GET", "\(repo)/manifests/\(reference)", scope: scope(repo),
@@ -23,11 +24,17 @@ extension RegistryClient {
         }
         if r.status == 404 { throw RegistryError.notFound(name) }
         guard r.status == 200 else { throw failure(r, operation: "GET manifest \(reference)", repository: repo) }
-        let digest = Digest.sha256(r.body)
-        let claimed = reference.hasPrefix("sha256:") ? reference : r.header("docker-content-digest")
-        if let claimed, digest.description != claimed {
-            throw RegistryError.digestMismatch(name, expected: claimed, got: digest.description)
+        // The pin, else the digest the registry names, is checked with its own algorithm (sha512 too).
+        let claimed = try pin ?? r.header("docker-content-digest").map { header in
+            do { return try Digest(parsing: header) } catch {
+                throw RegistryError.invalid("\(name): the registry named the manifest by an invalid digest \"\(header.prefix(80))\"")
+            }
         }
+        if let claimed, !claimed.matches(r.body) {
+            throw RegistryError.digestMismatch(name, expected: claimed.description, got: claimed.recomputed(r.body).description)
+        }
+        // The store names content by SHA-256: a sha512 pin, once verified, names the same bytes.
+        let digest = claimed?.algorithm == "sha256" ? claimed! : Digest.sha256(r.body)
         var mediaType = r.header("content-type")?.split(separator: ";").first.map { String($0).trimmingCharacters(in: .whitespaces) } ?? ""
         if !MediaType.isIndex(mediaType) && !MediaType.isManifest(mediaType) {
             // Some registries answer application/json; the document says what it is.
@@ -60,9 +67,19 @@ extension RegistryClient {
     }
 
     /// Puts a manifest under a tag or its digest; the registry's digest must be ours.
-    public func putManifest(_ repo: String, _ reference: String, data: Data, mediaType: String) throws {
-        let r = try send("PUT", "\(repo)/manifests/\(reference)", scope: RegistryClient.push(repo),
-                         headers: [("Content-Type", mediaType)], body: .data(data), operation: "PUT manifest \(repo):\(reference)")
+    /// `blobs`, when given, are those the manifest names: a registry that answers
+    /// MANIFEST_BLOB_UNKNOWN right after they were confirmed (another push of the same image
+    /// racing this one) gets one more try once a HEAD shows them there.
+    public func putManifest(_ repo: String, _ reference: String, data: Data, mediaType: String, blobs: [Descriptor] = []) throws {
+        let put = {
+            try self.send("PUT", "\(repo)/manifests/\(reference)", scope: RegistryClient.push(repo),
+                          headers: [("Content-Type", mediaType)], body: .data(data), operation: "PUT manifest \(repo):\(reference)")
+        }
+        var r = try put()
+        if r.status == 400, RegistryClient.errorCodes(r.body).contains("MANIFEST_BLOB_UNKNOWN"), !blobs.isEmpty,
+           try blobs.allSatisfy({ try blobExists(repo, $0) }) {
+            r = try put()
+        }
         guard r.status == 201 || r.status == 200 else { throw failure(r, operation: "PUT manifest \(reference)", repository: repo) }
         let ours = Digest.sha256(data)
         if let theirs = r.header("docker-content-digest"), theirs != ours.description {
@@ -70,11 +87,39 @@ extension RegistryClient {
         }
     }
 
+    /// Every tag of a repository, following `Link: <…>; rel="next"` pages (distribution, ghcr.io and
+    /// Docker Hub serve a page at a time); the next page must be on the registry's own origin.
     public func tags(_ repo: String) throws -> [String] {
-        let r = try send("GET", "\(repo)/tags/list", scope: scope(repo), operation: "list tags of \(repo)")
-        if r.status == 404 { throw RegistryError.notFound("\(registry)/\(repo)") }
-        guard r.status == 200 else { throw failure(r, operation: "list tags", repository: repo) }
-        let json = try? JSONSerialization.jsonObject(with: r.body) as? [String: Any]
-        return (json?["tags"] as? [String]) ?? []
+        var tags: [String] = []
+        var path = "\(repo)/tags/list"
+        let root = try baseURL()
+        for _ in 0..<RegistryClient.maxTagPages {
+            let r = try send("GET", path, scope: scope(repo), operation: "list tags of \(repo)")
+            if r.status == 404 { throw RegistryError.notFound("\(registry)/\(repo)") }
+            guard r.status == 200 else { throw failure(r, operation: "list tags", repository: repo) }
+            let json = try? JSONSerialization.jsonObject(with: r.body) as? [String: Any]
+            tags += (json?["tags"] as? [String]) ?? []
+            guard let next = r.headers["link"]?.lazy.compactMap(RegistryClient.nextLink).first else { return tags }
+            let url = try URLRules(registry: registry, insecureHosts: options.insecureHosts).follow(next, from: root, what: "the next page of tags")
+            guard Origin(url) == Origin(root) else {
+                throw RegistryError.invalid("\(registry): the next page of tags is on another host (\(Origin(url)?.host ?? "?")); refused")
+            }
+            path = url
+        }
+        throw RegistryError.invalid("\(registry)/\(repo): more than \(RegistryClient.maxTagPages) pages of tags; refused")
+    }
+
+    static let maxTagPages = 1000
+
+    /// The target of a `Link` header value whose rel is "next": `<URL>; rel="next"`.
+    static func nextLink(_ value: String) -> String? {
+        for link in value.split(separator: ",") {
+            let parts = link.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+            guard let target = parts.first, target.hasPrefix("<"), target.hasSuffix(">"),
+                  parts.dropFirst().contains(where: { $0.replacingOccurrences(of: " ", with: "").lowercased() == "rel=\"next\"" || $0.lowercased() == "rel=next" })
+            else { continue }
+            return String(target.dropFirst().dropLast())
+        }
+        return nil
     }
 }

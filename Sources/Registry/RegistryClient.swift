@@ -13,6 +13,8 @@ public struct RegistryOptions: Sendable {
     public var onSecret: (@Sendable (String) -> Void)?
     /// `--verbose`: every request, without secrets.
     public var trace: RequestTrace?
+    /// Makes the transport each worker sends through: libcurl, or a fake in unit tests.
+    public var transport: @Sendable (_ caFile: String?) -> HTTPTransport = { CurlSession(caFile: $0) }
 
     public init(caFile: String? = nil, insecureHosts: Set<String> = [], credentials: CredentialStore = CredentialStore(),
                 retry: RetryPolicy = .default, explicit: Credential? = nil) {
@@ -31,7 +33,7 @@ public final class RegistryClient: @unchecked Sendable {
     let options: RegistryOptions
     let host: String
     private let lock = NSLock()
-    private var sessions: [CurlSession] = []
+    private var sessions: [HTTPTransport] = []
     private var base: String?
     let auth: Authenticator
     /// Repositories being pushed: every request for them asks for pull and push at once, so one
@@ -66,9 +68,9 @@ public final class RegistryClient: @unchecked Sendable {
         return name == "localhost" || name == "::1" || name.hasPrefix("127.")
     }
 
-    func withSession<T>(_ body: (CurlSession) throws -> T) rethrows -> T {
+    func withSession<T>(_ body: (HTTPTransport) throws -> T) rethrows -> T {
         lock.lock()
-        let s = sessions.popLast() ?? CurlSession(caFile: options.caFile)
+        let s = sessions.popLast() ?? options.transport(options.caFile)
         lock.unlock()
         defer {
             lock.lock()
@@ -124,49 +126,61 @@ public final class RegistryClient: @unchecked Sendable {
     }
 
     /// GET /v2/ under the retry policy: a busy or flaky registry must not be mistaken for one that
-    /// does not speak this scheme.
+    /// does not speak this scheme. Transport errors are thrown as they are, for the scheme choice.
     func probe(_ url: String) throws -> HTTPResponse {
-        var attempt = 0
-        while true {
-            attempt += 1
+        try options.retry.run(onRetry: countRetry) { _ in
             let start = Date()
             do {
-                let r = try withSession { try $0.perform(HTTPRequest("GET", url)) }
+                let r = try withSession { try $0.perform(HTTPRequest("GET", url, timeout: 30), sink: .memory(limit: ResponseSink.errorLimit), progress: nil) }
                 countRequest()
                 options.trace?.exchange("GET", url, authorization: nil, outcome: String(r.status), since: start)
-                if RetryPolicy.isRetryable(status: r.status), attempt < options.retry.attempts {
-                    countRetry()
-                    Thread.sleep(forTimeInterval: options.retry.delay(after: attempt, retryAfter: r.header("retry-after")))
-                    continue
-                }
-                return r
+                return RetryPolicy.isRetryable(status: r.status) ? .again(.success(r), retryAfter: r.header("retry-after")) : .done(r)
             } catch let e as TransportError {
                 countRequest()
                 options.trace?.exchange("GET", url, authorization: nil, outcome: "error: \(e.message)", since: start)
-                if e.isTLS || attempt >= options.retry.attempts { throw e }
-                countRetry()
-                Thread.sleep(forTimeInterval: options.retry.delay(after: attempt, retryAfter: nil))
+                if e.isTLS { throw e }
+                return .again(.failure(e))
             }
         }
     }
 
-    /// Sends a request with auth for `scope`, retrying what the policy allows and following
-    /// redirects itself: `Authorization` goes only to the registry host.
+    /// Sends a request with auth for `scope` under the retry policy (see `exchange`); the response
+    /// of the last attempt is returned whatever its status.
     public func send(_ method: String, _ path: String, scope: String, headers: [(String, String)] = [],
-                     body: HTTPRequest.Body = .none, sink: () -> ResponseSink = { .memory() },
+                     body: HTTPRequest.Body = .none, sink: () -> ResponseSink = { .memory() }, timeout: Double = 30,
                      progress: ((Int64) -> Void)? = nil, operation: String) throws -> HTTPResponse {
+        try options.retry.run(onRetry: countRetry) { attempt in
+            do {
+                let r = try exchange(method, path, scope: scope, headers: headers, body: body, sink: sink, timeout: timeout,
+                                     progress: progress, operation: operation)
+                return RetryPolicy.isRetryable(status: r.status) ? .again(.success(r), retryAfter: r.header("retry-after")) : .done(r)
+            } catch let e as RetryableTransportError {
+                return .again(.failure(RegistryError.transport(registry, "\(operation): \(e.error.message) after \(attempt) attempt\(attempt == 1 ? "" : "s")")))
+            }
+        }
+    }
+
+    /// A transport failure worth another attempt (not TLS: a certificate does not fix itself).
+    struct RetryableTransportError: Error { let error: TransportError }
+
+    /// One attempt of a request: auth for `scope`, the registry's redirects followed by the client
+    /// itself under `URLRules` (`Authorization` only to the registry's own origin), and one new
+    /// credential after a 401. No retries here: the caller's operation retries as a whole.
+    func exchange(_ method: String, _ path: String, scope: String, headers: [(String, String)] = [],
+                  body: HTTPRequest.Body = .none, sink: () -> ResponseSink = { .memory() }, timeout: Double = 30,
+                  progress: ((Int64) -> Void)? = nil, operation: String) throws -> HTTPResponse {
         let root = try baseURL()
-        var url = path.hasPrefix("http://") || path.hasPrefix("https://") ? path : root + path
-        var attempt = 0
+        let rules = URLRules(registry: registry, insecureHosts: options.insecureHosts)
+        let home = Origin(root)
+        var url = path.hasPrefix("http://") || path.hasPrefix("https://") ? try rules.follow(path, from: root, what: operation) : root + path
         var reauthorized = false
         var redirects = 0
         while true {
-            attempt += 1
-            let sameHost = URL(string: url)?.host == URL(string: root)?.host && URL(string: url)?.port == URL(string: root)?.port
+            let sameOrigin = home != nil && Origin(url) == home
             var h = headers
-            let authorization = sameHost ? try auth.authorization(scope: scope) : nil
+            let authorization = sameOrigin ? try auth.authorization(scope: scope) : nil
             if let authorization { h.append(("Authorization", authorization)) }
-            let request = HTTPRequest(method, url, headers: h, body: body)
+            let request = HTTPRequest(method, url, headers: h, body: body, timeout: timeout)
             let response: HTTPResponse
             let start = Date()
             do {
@@ -177,30 +191,18 @@ public final class RegistryClient: @unchecked Sendable {
                 countRequest()
                 options.trace?.exchange(method, url, authorization: authorization, outcome: "error: \(e.message)", since: start)
                 if e.isTLS { throw RegistryError.transport(registry, "TLS: \(e.message) (for a private CA pass --ca-file)") }
-                guard attempt < options.retry.attempts else {
-                    throw RegistryError.transport(registry, "\(operation): \(e.message) after \(attempt) attempts")
-                }
-                countRetry()
-                Thread.sleep(forTimeInterval: options.retry.delay(after: attempt, retryAfter: nil))
-                continue
+                if e.isDeadline { throw RegistryError.transport(registry, "\(operation): \(e.message)") }
+                throw RetryableTransportError(error: e)
             }
-            if [301, 302, 303, 307, 308].contains(response.status), let location = response.header("location"), redirects < 5 {
+            if [301, 302, 303, 307, 308].contains(response.status), let location = response.header("location") {
                 redirects += 1
-                url = URL(string: location, relativeTo: URL(string: url))?.absoluteString ?? location
-                attempt -= 1
+                guard redirects <= 5 else { throw RegistryError.invalid("\(registry): \(operation): more than 5 redirects") }
+                url = try rules.follow(location, from: url, what: "a redirect of \(operation)")
                 continue
             }
-            if response.status == 401, sameHost, !reauthorized {
+            if response.status == 401, sameOrigin, !reauthorized {
                 reauthorized = true
-                if try auth.handle401(response, scope: scope, used: authorization) {
-                    attempt -= 1
-                    continue
-                }
-            }
-            if RetryPolicy.isRetryable(status: response.status), attempt < options.retry.attempts {
-                countRetry()
-                Thread.sleep(forTimeInterval: options.retry.delay(after: attempt, retryAfter: response.header("retry-after")))
-                continue
+                if try auth.handle401(response, scope: scope, used: authorization) { continue }
             }
             return response
         }
@@ -212,7 +214,7 @@ public final class RegistryClient: @unchecked Sendable {
         lock.unlock()
     }
 
-    private func countRetry() {
+    func countRetry() {
         lock.lock()
         retries += 1
         lock.unlock()
@@ -227,6 +229,13 @@ public final class RegistryClient: @unchecked Sendable {
         case 403: return .denied(registry: registry, repository: repository, detail: detail)
         default: return .status(registry: registry, operation: operation, status: r.status, detail: detail)
         }
+    }
+
+    /// The `code`s of the distribution spec's error body.
+    static func errorCodes(_ body: Data) -> [String] {
+        guard let json = try? JSONSerialization.jsonObject(with: body) as? [String: Any],
+              let errors = json["errors"] as? [[String: Any]] else { return [] }
+        return errors.compactMap { $0["code"] as? String }
     }
 
     /// The distribution spec's `{"errors":[{"code","message"}]}`, as one short line.
