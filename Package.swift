@@ -15,11 +15,13 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         // Parallel layer compression: libdeflate and libzstd compress independent chunks on every core.
+        // Starting helper programs that die with imagectl (fork, prctl, exec): no library, one header.
+        .systemLibrary(name: "CProcess"),
         .systemLibrary(name: "CCompress", pkgConfig: "libzstd", providers: [.apt(["libdeflate-dev", "libzstd-dev"])]),
         .target(name: "OCI", dependencies: ["CCrypto"]),
         .target(name: "Layers", dependencies: ["OCI", "CArchive", "CCompress"]),
         .target(name: "Store", dependencies: ["OCI"]),
-        .target(name: "Registry", dependencies: ["OCI", "CCurl", "Store"]),
+        .target(name: "Registry", dependencies: ["OCI", "CCurl", "CProcess", "Store"]),
         .target(name: "Build", dependencies: ["OCI", "Layers", "Store", "Registry"]),
         .target(name: "Export", dependencies: ["OCI", "Store", "Registry", "CArchive"]),
         .target(name: "Release", dependencies: ["OCI"]),

@@ -107,6 +107,10 @@ public struct CredentialStore: Sendable {
     /// Saves credentials as `docker login` does: through `credsStore` when one is set, otherwise in
     /// `auths`, written atomically with mode 0600.
     public func save(_ registry: String, _ c: Credential) throws {
+        try withConfigLock { try saveLocked(registry, c) }
+    }
+
+    private func saveLocked(_ registry: String, _ c: Credential) throws {
         var config = try readConfig(configPath) ?? [:]
         if let store = config["credsStore"] as? String, !store.isEmpty {
             try CredentialHelper(name: store, environment: environment).store(CredentialStore.authKey(registry), c)
@@ -120,6 +124,10 @@ public struct CredentialStore: Sendable {
     }
 
     public func remove(_ registry: String) throws -> Bool {
+        try withConfigLock { try removeLocked(registry) }
+    }
+
+    private func removeLocked(_ registry: String) throws -> Bool {
         guard var config = try readConfig(configPath) else { return false }
         if let store = config["credsStore"] as? String, !store.isEmpty {
             try CredentialHelper(name: store, environment: environment).erase(CredentialStore.authKey(registry))
@@ -133,18 +141,35 @@ public struct CredentialStore: Sendable {
         return !keys.isEmpty
     }
 
-    func writeConfig(_ config: [String: Any]) throws {
+    /// Read, change and write config.json under an exclusive lock beside it, so two logins at once
+    /// (two registries in one CI job) both keep their entry.
+    func withConfigLock<T>(_ body: () throws -> T) throws -> T {
         let dir = (configPath as NSString).deletingLastPathComponent
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let fd = open(dir + "/.config.json.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw RegistryError.invalid("\(dir): cannot lock config.json: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        while flock(fd, LOCK_EX) != 0 && errno == EINTR {}
+        return try body()
+    }
+
+    /// Replaces config.json atomically (temp file, fsync, rename), mode 0600. A config.json that
+    /// is a symbolic link (dotfiles kept elsewhere) is written through the link, as docker does.
+    func writeConfig(_ config: [String: Any]) throws {
+        var target = configPath
+        if let link = try? FileManager.default.destinationOfSymbolicLink(atPath: configPath) {
+            target = link.hasPrefix("/") ? link : ((configPath as NSString).deletingLastPathComponent as NSString).appendingPathComponent(link)
+        }
+        let dir = (target as NSString).deletingLastPathComponent
         let data = try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys])
-        let tmp = "\(dir)/.config.json.\(getpid()).tmp"
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw RegistryError.invalid("\(tmp): \(String(cString: strerror(errno)))") }
+        let tmp = "\(dir)/.config.json.\(getpid()).\(UUID().uuidString.prefix(8)).tmp"
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw RegistryError.invalid("\(target): cannot be written: \(String(cString: strerror(errno)))") }
         let ok = data.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) == $0.count } && fsync(fd) == 0
         close(fd)
-        guard ok, rename(tmp, configPath) == 0 else {
+        guard ok, rename(tmp, target) == 0 else {
             unlink(tmp)
-            throw RegistryError.invalid("\(configPath): cannot be written")
+            throw RegistryError.invalid("\(target): cannot be written")
         }
     }
 }
@@ -159,31 +184,25 @@ struct CredentialHelper {
         guard !name.isEmpty, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }), !name.hasPrefix(".") else {
             throw RegistryError.invalid("config.json: credential helper \"\(name.prefix(60))\" is not a plain name (docker-credential-NAME on PATH)")
         }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["docker-credential-\(name)", verb]
-        p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let inPipe = Pipe(), outPipe = Pipe(), errPipe = Pipe()
-        p.standardInput = inPipe
-        p.standardOutput = outPipe
-        p.standardError = errPipe
-        do { try p.run() } catch {
-            throw RegistryError.invalid("credential helper docker-credential-\(name) cannot be run; install it or remove it from config.json")
+        let program = "docker-credential-\(name)"
+        let outcome: HelperProcess.Outcome
+        do {
+            outcome = try HelperProcess.run([program, verb], input: input,
+                                            environment: ProcessInfo.processInfo.environment.merging(environment) { $1 })
+        } catch HelperProcess.Failure.notFound {
+            throw RegistryError.invalid("credential helper \(program) is not on PATH; install it or remove it from config.json")
+        } catch HelperProcess.Failure.timedOut(let seconds) {
+            throw RegistryError.invalid("credential helper \(program) \(verb) did not finish within \(Int(seconds)) s and was stopped")
+        } catch HelperProcess.Failure.tooMuchOutput(let limit) {
+            throw RegistryError.invalid("credential helper \(program) \(verb) wrote more than \(limit >> 20) MB and was stopped")
+        } catch {
+            throw RegistryError.invalid("credential helper \(program) cannot be run; install it or remove it from config.json")
         }
-        // A helper may exit without reading its input; that shows in its exit status below.
-        try? inPipe.fileHandleForWriting.write(contentsOf: input)
-        try? inPipe.fileHandleForWriting.close()
-        let out = outPipe.fileHandleForReading.readDataToEndOfFile()
-        _ = errPipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        if p.terminationStatus == 127 {
-            throw RegistryError.invalid("credential helper docker-credential-\(name) is not on PATH; install it or remove it from config.json")
-        }
-        guard p.terminationStatus == 0 else {
+        guard outcome.status == 0 else {
             // The helper's own output may echo secrets: it is not repeated here.
-            throw HelperFailure(output: String(decoding: out, as: UTF8.self))
+            throw HelperFailure(output: String(decoding: outcome.output, as: UTF8.self))
         }
-        return out
+        return outcome.output
     }
 
     struct HelperFailure: Error { let output: String }
@@ -191,9 +210,9 @@ struct CredentialHelper {
     func get(_ server: String) throws -> Credential? {
         do {
             let out = try run("get", input: Data(server.utf8))
-            guard let json = try JSONSerialization.jsonObject(with: out) as? [String: Any],
+            guard let json = try? JSONSerialization.jsonObject(with: out) as? [String: Any],
                   let user = json["Username"] as? String, let secret = json["Secret"] as? String else {
-                throw RegistryError.invalid("docker-credential-\(name) get: unexpected output")
+                throw RegistryError.invalid("credential helper docker-credential-\(name) get \(server): its answer is not the JSON {\"Username\", \"Secret\"} it must print")
             }
             return user == "<token>" ? Credential(username: user, secret: "", identityToken: secret) : Credential(username: user, secret: secret)
         } catch let e as HelperFailure {
