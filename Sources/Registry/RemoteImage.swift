@@ -13,8 +13,13 @@ extension Registries {
         var documents = [data]
         var manifests: [Descriptor] = []
         if MediaType.isIndex(top.mediaType) {
-            let index = try CanonicalJSON.decode(ImageIndex.self, from: data)
-            for m in index.manifests where MediaType.isManifest(m.mediaType) {
+            // Nested indexes are followed within IndexWalk's limits, each digest fetched once.
+            let all = try IndexWalk.descriptors(from: [top], what: ref.description) { d in
+                let doc = d.digest == top.digest ? data : try client.manifest(ref.repository, d.digest.description).data
+                if d.digest != top.digest { documents.append(doc) }
+                return try CanonicalJSON.decode(ImageIndex.self, from: doc).manifests
+            }
+            for m in all where MediaType.isManifest(m.mediaType) {
                 documents.append(try client.manifest(ref.repository, m.digest.description).data)
                 manifests.append(m)
             }
