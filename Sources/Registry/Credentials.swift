@@ -34,15 +34,6 @@ public struct CredentialStore: Sendable {
         registry == "docker.io" ? "https://index.docker.io/v1/" : registry
     }
 
-    /// Matches `auths` keys written with or without a scheme or path.
-    static func normalise(_ key: String) -> String {
-        var k = key
-        for prefix in ["https://", "http://"] where k.hasPrefix(prefix) { k = String(k.dropFirst(prefix.count)) }
-        if let slash = k.firstIndex(of: "/") { k = String(k[..<slash]) }
-        if k == "index.docker.io" || k == "registry-1.docker.io" { k = "docker.io" }
-        return k
-    }
-
     func readConfig(_ path: String) throws -> [String: Any]? {
         guard let data = FileManager.default.contents(atPath: path) else { return nil }
         guard let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
@@ -64,7 +55,7 @@ public struct CredentialStore: Sendable {
     public func lookup(_ registry: String) throws -> Credential? {
         let config = try readConfig(configPath)
         if let helpers = config?["credHelpers"] as? [String: String] {
-            for (host, helper) in helpers where CredentialStore.normalise(host) == registry {
+            for (host, helper) in helpers where RegistryHost.normalise(host) == RegistryHost.normalise(registry) {
                 return try CredentialHelper(name: helper, environment: environment).get(CredentialStore.authKey(registry))
             }
         }
@@ -85,7 +76,7 @@ public struct CredentialStore: Sendable {
 
     func fromAuths(_ config: [String: Any]?, _ registry: String, path: String) throws -> Credential? {
         guard let auths = config?["auths"] as? [String: Any] else { return nil }
-        for (key, value) in auths where CredentialStore.normalise(key) == registry {
+        for (key, value) in auths where RegistryHost.normalise(key) == RegistryHost.normalise(registry) {
             guard let entry = value as? [String: Any] else { continue }
             let identity = (entry["identitytoken"] as? String).flatMap { $0.isEmpty ? nil : $0 }
             if let auth = entry["auth"] as? String, !auth.isEmpty {
@@ -117,7 +108,7 @@ public struct CredentialStore: Sendable {
             return
         }
         var auths = config["auths"] as? [String: Any] ?? [:]
-        for key in auths.keys where CredentialStore.normalise(key) == registry { auths[key] = nil }
+        for key in auths.keys where RegistryHost.normalise(key) == RegistryHost.normalise(registry) { auths[key] = nil }
         auths[CredentialStore.authKey(registry)] = ["auth": Data("\(c.username):\(c.secret)".utf8).base64EncodedString()]
         config["auths"] = auths
         try writeConfig(config)
@@ -134,7 +125,7 @@ public struct CredentialStore: Sendable {
             return true
         }
         var auths = config["auths"] as? [String: Any] ?? [:]
-        let keys = auths.keys.filter { CredentialStore.normalise($0) == registry }
+        let keys = auths.keys.filter { RegistryHost.normalise($0) == RegistryHost.normalise(registry) }
         for key in keys { auths[key] = nil }
         config["auths"] = auths
         try writeConfig(config)

@@ -10,12 +10,14 @@ public final class Registries: @unchecked Sendable {
 
     public init(options: RegistryOptions) { self.options = options }
 
+    /// The client for a registry host, however it is spelled (see `RegistryHost`).
     public func client(_ registry: String) -> RegistryClient {
+        let host = RegistryHost.normalise(registry)
         lock.lock()
         defer { lock.unlock() }
-        if let c = clients[registry] { return c }
-        let c = RegistryClient(registry: registry, options: options)
-        clients[registry] = c
+        if let c = clients[host] { return c }
+        let c = RegistryClient(registry: host, options: options)
+        clients[host] = c
         return c
     }
 
@@ -46,16 +48,5 @@ public final class Registries: @unchecked Sendable {
             }
         }
         throw lastError!
-    }
-}
-
-extension Registries {
-    /// A registry as users type it (`https://ghcr.io/`, `index.docker.io`) -> the host imagectl uses.
-    public static func normalise(_ s: String) -> String {
-        var h = s
-        for p in ["https://", "http://"] where h.hasPrefix(p) { h = String(h.dropFirst(p.count)) }
-        while h.hasSuffix("/") { h.removeLast() }
-        if let slash = h.firstIndex(of: "/") { h = String(h[..<slash]) }
-        return ["index.docker.io", "registry-1.docker.io"].contains(h) ? "docker.io" : h
     }
 }

@@ -34,7 +34,7 @@ struct LoginCommand: ParsableCommand {
             guard !secret.isEmpty else { throw ValidationError("no password was given on standard input") }
             GitHubActions().mask(secret)
             let credential = Credential(username: username, secret: secret)
-            let host = Registries.normalise(registry)
+            let host = RegistryHost.normalise(registry)
             let client = RegistryClient(registry: host, options: try registryFlags.options(explicit: credential))
             try client.checkLogin()
             try CredentialStore().save(host, credential)
@@ -51,7 +51,7 @@ struct LogoutCommand: ParsableCommand {
 
     func run() throws {
         try guarded {
-            let host = Registries.normalise(registry)
+            let host = RegistryHost.normalise(registry)
             if try CredentialStore().remove(host) { print("Removed login credentials for \(host)") } else {
                 print("Not logged in to \(host)")
             }

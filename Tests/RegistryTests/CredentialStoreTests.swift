@@ -52,3 +52,20 @@ import Testing
         #expect(throws: RegistryError.self) { try CredentialStore(environment: ["DOCKER_CONFIG": dir]).lookup("ghcr.io") }
     }
 }
+
+@Suite struct RegistryHostTests {
+    /// Credentials and clients name a registry through one function, so they cannot disagree.
+    @Test(arguments: [("https://ghcr.io/", "ghcr.io"), ("GHCR.IO", "ghcr.io"), ("https://index.docker.io/v1/", "docker.io"),
+                      ("registry-1.docker.io", "docker.io"), ("http://127.0.0.1:5000/v2/", "127.0.0.1:5000"), ("HTTPS://Quay.io", "quay.io")])
+    func oneSpellingOfAHost(typed: String, host: String) {
+        #expect(RegistryHost.normalise(typed) == host)
+    }
+
+    @Test func aCredentialKeyedWithAnotherSpellingIsFound() throws {
+        let dir = try makeTempDir("spelling")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try write(#"{"auths":{"HTTPS://GHCR.IO/":{"auth":"\#(Data("a:b".utf8).base64EncodedString())"}}}"#, to: dir + "/config.json")
+        #expect(try CredentialStore(environment: ["DOCKER_CONFIG": dir]).lookup("ghcr.io")?.username == "a")
+        #expect(Registries(options: RegistryOptions()).client("GHCR.io").registry == "ghcr.io")
+    }
+}
