@@ -14,34 +14,16 @@ extension Builder {
         }
         let client = registries.client(ref.registry)
         let reference = ref.digest?.description ?? ref.tag ?? "latest"
-        var (data, descriptor) = try client.manifest(ref.repository, reference)
-        if MediaType.isIndex(descriptor.mediaType) {
-            let index = try CanonicalJSON.decode(ImageIndex.self, from: data)
-            let candidates = index.manifests.filter { MediaType.isManifest($0.mediaType) && $0.platform != nil }
-            guard let pick = candidates.first(where: { $0.platform!.matches(platform) }) else {
-                let offered = candidates.map { $0.platform!.description }.joined(separator: ", ")
-                throw BuildError("FROM \(ref.familiar): no image for \(platform) (it offers \(offered.isEmpty ? "none" : offered))")
-            }
-            (data, descriptor) = try client.manifest(ref.repository, pick.digest.description)
+        let (data, top) = try client.manifest(ref.repository, reference)
+        let view = ImageView(top, source: RemoteBlobs(client: client, repository: ref.repository, known: [(top, data)]), name: "FROM \(ref.familiar)")
+        let image: ImageView.Image
+        do { image = try view.image(for: platform) } catch let e as OCIError {
+            throw BuildError("\(e)")
         }
-        guard MediaType.isManifest(descriptor.mediaType) else {
-            throw BuildError("FROM \(ref.familiar): unsupported manifest type \(descriptor.mediaType)")
-        }
-        let manifest = try CanonicalJSON.decode(ImageManifest.self, from: data)
-        if !store.hasBlob(manifest.config.digest) {
-            let tmp = store.tempPath("config")
-            do {
-                try client.fetchBlob(ref.repository, manifest.config, to: tmp)
-                try store.commitBlob(tempPath: tmp, digest: manifest.config.digest)
-            } catch {
-                unlink(tmp)
-                throw error
-            }
-        }
-        var config = try CanonicalJSON.decode(ImageConfig.self, from: try store.readBlob(manifest.config.digest))
-        guard config.platform.matches(platform) || manifest.layers.isEmpty else {
-            throw BuildError("FROM \(ref.familiar): the image is for \(config.platform), not \(platform)")
-        }
+        let manifest = image.manifest, descriptor = image.descriptor
+        // The config goes into the store: a push or an export of this image needs it.
+        if !store.hasBlob(manifest.config.digest) { try store.putBlob(try view.source.data(manifest.config)) }
+        var config = image.config
         var layers: [Descriptor] = []
         for layer in manifest.layers {
             try store.recordSource(layer.digest, BlobSource(registry: ref.registry, repository: ref.repository))

@@ -5,6 +5,7 @@ public enum OCIError: Error, CustomStringConvertible, Equatable {
     case invalidReference(String, String)
     case io(String, String)
     case invalidLayout(String, String)
+    case noImage(String, platform: String, offered: [String])
 
     public var description: String {
         switch self {
@@ -18,6 +19,8 @@ public enum OCIError: Error, CustomStringConvertible, Equatable {
             return "\(path): \(why)"
         case .invalidLayout(let path, let why):
             return "\(path): not a usable OCI image layout: \(why)"
+        case .noImage(let name, let platform, let offered):
+            return "\(name): no image for \(platform) (it offers \(offered.isEmpty ? "none" : offered.joined(separator: ", ")))"
         }
     }
 }

@@ -49,20 +49,20 @@ public struct OCILayout: Sendable {
         } else if candidates.count != 1 {
             throw OCIError.invalidLayout(path, "holds \(candidates.count) images: name one with :TAG or @DIGEST")
         }
+        // Several entries may carry one tag (one per platform, as some tools write layouts).
         var offered: [String] = []
-        let all = try IndexWalk.descriptors(from: candidates, what: path) { d in
-            try CanonicalJSON.decode(ImageIndex.self, from: try readBlob(d)).manifests
-        }
-        for d in all where MediaType.isManifest(d.mediaType) {
-            if let p = d.platform, !p.matches(platform) {
-                offered.append(p.description)
-                continue
+        for candidate in candidates {
+            do {
+                let image = try ImageView(candidate, source: self, name: path).image(for: platform)
+                return (image.manifest, image.config, image.descriptor)
+            } catch OCIError.noImage(_, _, let others) {
+                offered += others
             }
-            let m = try CanonicalJSON.decode(ImageManifest.self, from: try readBlob(d))
-            let c = try CanonicalJSON.decode(ImageConfig.self, from: try readBlob(m.config))
-            if c.platform.matches(platform) { return (m, c, d) }
-            offered.append(c.platform.description)
         }
         throw OCIError.invalidLayout(path, "no image for \(platform) (offers: \(offered.isEmpty ? "none" : offered.joined(separator: ", ")))")
     }
+}
+
+extension OCILayout: BlobReader {
+    public func data(_ d: Descriptor) throws -> Data { try readBlob(d) }
 }
