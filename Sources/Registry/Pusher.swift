@@ -48,19 +48,14 @@ public final class Pusher: @unchecked Sendable {
         client.willPush(repository)
         var summary = PushSummary(digest: image.digest)
         // Blobs first: configs and layers of every manifest, each once.
-        var manifests: [Descriptor] = []
+        let view = ImageView(image, source: store, name: "\(registry)/\(repository)")
+        let manifests = try view.manifests()
+        let isIndex = view.isIndex
         var blobs: [Descriptor] = []
         var seen = Set<Digest>()
-        var index: ImageIndex?
-        if MediaType.isIndex(image.mediaType) {
-            index = try CanonicalJSON.decode(ImageIndex.self, from: try store.readBlob(image.digest))
-            manifests = index!.manifests
-        } else {
-            manifests = [image]
-        }
         var blobsOf: [Digest: [Descriptor]] = [:]
         for m in manifests {
-            let manifest = try CanonicalJSON.decode(ImageManifest.self, from: try store.readBlob(m.digest))
+            let manifest = try view.manifest(m)
             blobsOf[m.digest] = [manifest.config] + manifest.layers
             for b in [manifest.config] + manifest.layers where seen.insert(b.digest).inserted { blobs.append(b) }
         }
@@ -77,7 +72,7 @@ public final class Pusher: @unchecked Sendable {
             }
         }
         // Manifests the registry already has (by digest) are not sent again.
-        let present = try parallel(manifests + (index != nil ? [image] : [])) { m in
+        let present = try parallel(manifests + (isIndex ? [image] : [])) { m in
             try client.headManifest(repository, m.digest.description)?.digest == m.digest
         }
         for (m, there) in zip(manifests, present) where !there {
@@ -86,7 +81,7 @@ public final class Pusher: @unchecked Sendable {
             report(PushEvent(outcome: .manifest, digest: m.digest, size: m.size, mediaType: m.mediaType, detail: m.platform?.description ?? ""))
         }
         let top = try store.readBlob(image.digest)
-        if index != nil, !present.last! {
+        if isIndex, present.last != true {
             try client.putManifest(repository, image.digest.description, data: top, mediaType: image.mediaType)
             report(PushEvent(outcome: .manifest, digest: image.digest, size: image.size, mediaType: image.mediaType, detail: "index"))
         }

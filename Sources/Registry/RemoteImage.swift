@@ -28,8 +28,9 @@ extension Registries {
         }
         for d in documents { try store.putBlob(d) }
         let source = BlobSource(registry: ref.registry, repository: ref.repository)
+        let view = ImageView(top, source: store, name: ref.description)
         for m in manifests {
-            let manifest = try CanonicalJSON.decode(ImageManifest.self, from: try store.readBlob(m.digest))
+            let manifest = try view.manifest(m)
             for b in [manifest.config] + manifest.layers {
                 try store.recordSource(b.digest, source)
                 if (b == manifest.config || layers), !store.hasBlob(b.digest) { try fetch(b, store: store) }
@@ -58,17 +59,8 @@ extension Registries {
     public func createIndex(_ sources: [Reference], annotations: [String: String], store: Store) throws -> Descriptor {
         var entries: [Descriptor] = []
         for s in sources {
-            let top = try pull(s, into: store, layers: false)
-            if MediaType.isIndex(top.mediaType) {
-                let index = try CanonicalJSON.decode(ImageIndex.self, from: try store.readBlob(top.digest))
-                entries += index.manifests.filter { MediaType.isManifest($0.mediaType) }
-            } else {
-                let m = try CanonicalJSON.decode(ImageManifest.self, from: try store.readBlob(top.digest))
-                let config = try CanonicalJSON.decode(ImageConfig.self, from: try store.readBlob(m.config.digest))
-                var d = top
-                d.platform = config.platform
-                entries.append(d)
-            }
+            let view = ImageView(try pull(s, into: store, layers: false), source: store, name: s.description)
+            entries += view.isIndex ? try view.manifests() : [try view.image(view.top).descriptor]
         }
         var seen = Set<Digest>()
         entries = entries.filter { seen.insert($0.digest).inserted }
