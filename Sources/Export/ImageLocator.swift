@@ -1,5 +1,6 @@
 import Foundation
 import OCI
+import Publish
 import Registry
 import Store
 

@@ -4,6 +4,7 @@ import Export
 import Foundation
 import Layers
 import OCI
+import Publish
 import Registry
 import Release
 import Store

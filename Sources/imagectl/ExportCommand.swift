@@ -2,6 +2,7 @@ import ArgumentParser
 import Export
 import Foundation
 import OCI
+import Publish
 import Registry
 import Store
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import OCI
+import Publish
 import Registry
 import Release
 import Export

@@ -1,4 +1,5 @@
 import Foundation
+import Publish
 import Registry
 
 /// Push progress on stderr. On a terminal, a live block with one line per blob in flight (bytes

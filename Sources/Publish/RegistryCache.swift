@@ -1,5 +1,6 @@
 import Foundation
 import OCI
+import Registry
 import Store
 
 /// The layer cache kept in a registry, for runners that start with an empty disk: an OCI manifest

@@ -1,5 +1,6 @@
 import Foundation
 import OCI
+import Registry
 import Store
 
 /// Images already in a registry: read them into the store, retag them, merge them into an index.

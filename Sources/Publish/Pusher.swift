@@ -1,5 +1,6 @@
 import Foundation
 import OCI
+import Registry
 import Store
 
 /// What happened to one blob or manifest during a push.
