@@ -49,9 +49,13 @@ public struct ImageExport {
         d.platform = nil
         if let refName { d.annotations = [OCILayout.refNameAnnotation: refName] }
         manifests.append(d)
-        try AtomicFile.write(Self.layoutMarker, to: dir + "/oci-layout", tmpDir: dir)
-        try AtomicFile.write(try CanonicalJSON.encode(ImageIndex(manifests: manifests)), to: dir + "/index.json", tmpDir: dir)
+        try AtomicFile.write(Self.layoutMarker, to: dir + "/oci-layout", tempPath: Self.tempPath(dir + "/oci-layout"))
+        try AtomicFile.write(try CanonicalJSON.encode(ImageIndex(manifests: manifests)), to: dir + "/index.json",
+                             tempPath: Self.tempPath(dir + "/index.json"))
     }
+
+    /// A name beside `path` for writing it whole before it takes its place.
+    static func tempPath(_ path: String) -> String { "\(path).tmp-\(getpid())-\(UUID().uuidString)" }
 
     /// Writes an OCI layout as one tar file.
     public func writeLayoutTar(to path: String, refName: String?) throws {

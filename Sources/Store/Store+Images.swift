@@ -16,16 +16,22 @@ extension Store {
     func imagePath(_ name: String) -> String { "\(root)/images/\(Digest.sha256(name).hex).json" }
 
     public func tag(_ name: String, _ descriptor: Descriptor) throws {
-        try AtomicFile.write(try CanonicalJSON.encode(NamedImage(name: name, descriptor: descriptor)),
-                             to: imagePath(name), tmpDir: tmpDir)
+        try writeAtomically(try CanonicalJSON.encode(NamedImage(name: name, descriptor: descriptor)), to: imagePath(name))
     }
 
+    /// The image a name points at, held by this handle's lease from here on. A name moved and
+    /// its old image pruned between reading the name and taking the lease is read again.
     public func image(named name: String) throws -> Descriptor {
-        guard let data = FileManager.default.contents(atPath: imagePath(name)),
-              let image = try? CanonicalJSON.decode(NamedImage.self, from: data) else {
-            throw StoreError.noSuchImage(name)
+        var last: Descriptor?
+        for _ in 0..<3 {
+            guard let data = FileManager.default.contents(atPath: imagePath(name)),
+                  let image = try? CanonicalJSON.decode(NamedImage.self, from: data) else {
+                throw StoreError.noSuchImage(name)
+            }
+            if hasBlob(image.descriptor.digest) { return image.descriptor }
+            last = image.descriptor
         }
-        return image.descriptor
+        throw StoreError.missingBlob(last!.digest)
     }
 
     public func images() -> [NamedImage] {

@@ -18,11 +18,10 @@ extension Store {
     func sourcePath(_ d: Digest) -> String { "\(root)/sources/\(d.hex).json" }
 
     public func recordSource(_ d: Digest, _ source: BlobSource) throws {
-        try FileManager.default.createDirectory(atPath: root + "/sources", withIntermediateDirectories: true)
         var all = sources(of: d)
         guard !all.contains(source) else { return }
         all.append(source)
-        try AtomicFile.write(try CanonicalJSON.encode(all), to: sourcePath(d), tmpDir: tmpDir)
+        try writeAtomically(try CanonicalJSON.encode(all), to: sourcePath(d))
     }
 
     public func sources(of d: Digest) -> [BlobSource] {
