@@ -11,15 +11,17 @@ import OCI
 ///
 /// A `Store` value is one handle on the store, and holds a lease from its first use until `close()`,
 /// its deinit or the death of its process: every blob it writes or finds stays until then, whatever
-/// `cache prune` runs beside it.
+/// `cache prune` runs beside it. Directories are 0700 whatever the umask: a cache record or a stat
+/// record another local user could write would put their files into this user's next image.
 public final class Store: Sendable {
     public let root: String
     let lease: Lease
 
     public init(root: String) throws {
         self.root = root
-        for dir in ["blobs/sha256", "cache", "images", "contexts", "sources", "leases", "tmp"] {
-            try FileManager.default.createDirectory(atPath: "\(root)/\(dir)", withIntermediateDirectories: true)
+        try Store.makePrivateDirectory(root)
+        for dir in ["blobs", "blobs/sha256", "cache", "images", "contexts", "sources", "leases", "tmp"] {
+            try Store.makePrivateDirectory("\(root)/\(dir)")
         }
         lease = Lease(root: root)
     }
