@@ -34,13 +34,46 @@ extension Store {
         }
     }
 
-    /// Re-hashes every blob; returns the digests whose content does not match their name.
-    public func verify() throws -> (checked: Int, corrupt: [Digest]) {
-        var corrupt: [Digest] = []
+    public struct VerifyResult: Sendable {
+        public var checked = 0
+        /// Blobs whose content does not match their name.
+        public var corrupt: [Digest] = []
+        /// Cache records removed, as "KEY: why", since a build would have reused their layer.
+        public var removedRecords: [String] = []
+    }
+
+    /// Re-hashes every blob, then checks every cache record against the blob it names: a record
+    /// whose layer is missing (and has no registry source), damaged or of another size is removed,
+    /// so the next build makes the layer again instead of shipping what is there.
+    public func verify() throws -> VerifyResult {
+        var r = VerifyResult()
         let blobs = blobFiles()
-        for (d, _) in blobs where (try? Digest.sha256(fileAt: blobPath(d))) != d {
-            corrupt.append(d)
+        r.checked = blobs.count
+        var sizes: [Digest: Int64] = [:]
+        for (d, size) in blobs {
+            if (try? Digest.sha256(fileAt: blobPath(d))) == d { sizes[d] = size } else { r.corrupt.append(d) }
         }
-        return (blobs.count, corrupt)
+        let cacheDir = root + "/cache"
+        for name in ((try? FileManager.default.contentsOfDirectory(atPath: cacheDir)) ?? []).sorted() {
+            let path = "\(cacheDir)/\(name)"
+            let why: String
+            if let record = FileManager.default.contents(atPath: path).flatMap({ try? CanonicalJSON.decode(LayerRecord.self, from: $0) }) {
+                let layer = record.descriptor
+                if r.corrupt.contains(layer.digest) {
+                    why = "its layer \(layer.digest) is corrupt"
+                } else if let size = sizes[layer.digest] {
+                    guard size != layer.size else { continue }
+                    why = "its layer \(layer.digest) is \(size) bytes, the record says \(layer.size)"
+                } else if blobExists(layer.digest) || !sources(of: layer.digest).isEmpty {
+                    continue
+                } else {
+                    why = "its layer \(layer.digest) is missing"
+                }
+            } else {
+                why = "it is not a cache record"
+            }
+            if unlink(path) == 0 { r.removedRecords.append("\(name.replacingOccurrences(of: ".json", with: "")): \(why)") }
+        }
+        return r
     }
 }

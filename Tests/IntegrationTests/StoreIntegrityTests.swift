@@ -2,7 +2,8 @@ import Foundation
 import TestSupport
 import Testing
 
-/// The store keeps out other users, whatever the umask.
+/// The store keeps out other users, whatever the umask, and verify catches cache records that
+/// would reuse a missing or damaged layer.
 @Suite struct StoreIntegrityTests {
     /// Every directory and file under `root` that others could write to, or that is not 0700 (directories).
     static func loose(_ root: String) throws -> [String] {
@@ -40,5 +41,30 @@ import Testing
         }
         #expect(try CLI.run(["images"], home: home).status == 0)
         #expect(try Self.loose(home) == [])
+    }
+
+    @Test func verifyRemovesCacheRecordsWhoseLayerIsMissingOrDamaged() throws {
+        try CLI.requireFixtures()
+        let tmp = try makeTempDir("records")
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
+        let home = tmp + "/store"
+        #expect(try CLI.run(["build", "--progress", "quiet", "-t", "r:1", CLI.hello], home: home).status == 0)
+        let records = try FileManager.default.contentsOfDirectory(atPath: home + "/cache").sorted()
+        #expect(records.count == 3)
+        let layers = try records.map { name -> String in
+            let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(home)/cache/\(name)"))) as? [String: Any]
+            return ((json?["descriptor"] as? [String: Any])?["digest"] as? String ?? "").replacingOccurrences(of: "sha256:", with: "")
+        }
+        try FileManager.default.removeItem(atPath: "\(home)/blobs/sha256/\(layers[0])")
+        try Data("not the layer".utf8).write(to: URL(fileURLWithPath: "\(home)/blobs/sha256/\(layers[1])"))
+        let verify = try CLI.run(["cache", "verify"], home: home)
+        #expect(verify.status == 1)
+        #expect(verify.stdout.contains("removed cache record \(records[0].dropLast(5)): its layer sha256:\(layers[0]) is missing"), "\(verify.stdout)")
+        #expect(verify.stdout.contains("removed cache record \(records[1].dropLast(5)): its layer sha256:\(layers[1]) is corrupt"), "\(verify.stdout)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: home + "/cache") == [records[2]])
+        // The next build makes both layers again instead of reusing what is not there.
+        let rebuild = try CLI.run(["build", "--progress", "plain", "-t", "r:1", CLI.hello], home: home)
+        #expect(rebuild.stderr.contains("built 2 layer(s), reused 1"), "\(rebuild.stderr)")
+        #expect(try CLI.run(["cache", "verify"], home: home).status == 0)
     }
 }
