@@ -24,22 +24,14 @@ public struct ImageExport {
         return try CanonicalJSON.encode(ImageIndex(manifests: [d]))
     }
 
-    /// Writes (or adds to) an OCI layout directory; an existing entry with the same ref name is replaced.
+    /// Writes (or adds to) an OCI layout directory; an existing entry with the same ref name is
+    /// replaced. Blobs are copies, never links into the store.
     public func writeLayout(to dir: String, refName: String?) throws {
         let fm = FileManager.default
         try fm.createDirectory(atPath: dir + "/blobs/sha256", withIntermediateDirectories: true)
-        for d in Set(try store.closure(of: image).map(\.digest)).sorted() {
-            let dest = "\(dir)/blobs/\(d.algorithm)/\(d.hex)"
-            if fm.fileExists(atPath: dest) { continue }
-            let tmp = dest + ".tmp-\(getpid())"
-            unlink(tmp)
-            // A hard link costs nothing when the layout is on the store's filesystem; blobs are immutable.
-            if link(store.blobPath(d), tmp) != 0 {
-                do { try fm.copyItem(atPath: store.blobPath(d), toPath: tmp) } catch {
-                    throw ExportError.io(dest, "\(error.localizedDescription)")
-                }
-            }
-            guard rename(tmp, dest) == 0 else { throw ExportError.io(dest, String(cString: strerror(errno))) }
+        var seen = Set<Digest>()
+        for b in try store.closure(of: image) where seen.insert(b.digest).inserted {
+            try place(b, in: dir)
         }
         var manifests: [Descriptor] = []
         if let data = fm.contents(atPath: dir + "/index.json"), let old = try? CanonicalJSON.decode(ImageIndex.self, from: data) {
@@ -52,6 +44,24 @@ public struct ImageExport {
         try AtomicFile.write(Self.layoutMarker, to: dir + "/oci-layout", tempPath: Self.tempPath(dir + "/oci-layout"))
         try AtomicFile.write(try CanonicalJSON.encode(ImageIndex(manifests: manifests)), to: dir + "/index.json",
                              tempPath: Self.tempPath(dir + "/index.json"))
+    }
+
+    /// Copies one blob into the layout. One already there under its name is kept only if it
+    /// hashes to that name; anything else there (damaged, a link) is replaced.
+    func place(_ b: Descriptor, in dir: String) throws {
+        let dest = "\(dir)/blobs/\(b.digest.algorithm)/\(b.digest.hex)"
+        var st = stat()
+        if lstat(dest, &st) == 0, st.st_mode & S_IFMT == S_IFREG, Int64(st.st_size) == b.size,
+           (try? Digest.sha256(fileAt: dest)) == b.digest {
+            return
+        }
+        let tmp = Self.tempPath(dest)
+        try FileCopy.copy(store.blobPath(b.digest), to: tmp)
+        guard rename(tmp, dest) == 0 else {
+            let why = String(cString: strerror(errno))
+            unlink(tmp)
+            throw ExportError.io(dest, why)
+        }
     }
 
     /// A name beside `path` for writing it whole before it takes its place.
