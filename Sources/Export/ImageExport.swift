@@ -25,17 +25,16 @@ public struct ImageExport {
     }
 
     /// Writes (or adds to) an OCI layout directory; an existing entry with the same ref name is
-    /// replaced. Blobs are copies, never links into the store.
+    /// replaced and every other entry kept. Blobs are copies, never links into the store.
     public func writeLayout(to dir: String, refName: String?) throws {
         let fm = FileManager.default
+        var manifests = try Self.existingEntries(in: dir).filter {
+            refName == nil || $0.annotations?[OCILayout.refNameAnnotation] != refName
+        }
         try fm.createDirectory(atPath: dir + "/blobs/sha256", withIntermediateDirectories: true)
         var seen = Set<Digest>()
         for b in try store.closure(of: image) where seen.insert(b.digest).inserted {
             try place(b, in: dir)
-        }
-        var manifests: [Descriptor] = []
-        if let data = fm.contents(atPath: dir + "/index.json"), let old = try? CanonicalJSON.decode(ImageIndex.self, from: data) {
-            manifests = old.manifests.filter { refName == nil || $0.annotations?[OCILayout.refNameAnnotation] != refName }
         }
         var d = image
         d.platform = nil
@@ -44,6 +43,22 @@ public struct ImageExport {
         try AtomicFile.write(Self.layoutMarker, to: dir + "/oci-layout", tempPath: Self.tempPath(dir + "/oci-layout"))
         try AtomicFile.write(try CanonicalJSON.encode(ImageIndex(manifests: manifests)), to: dir + "/index.json",
                              tempPath: Self.tempPath(dir + "/index.json"))
+    }
+
+    /// The entries of a layout's index.json; one that cannot be read is an error, since replacing
+    /// it would lose every image it names.
+    static func existingEntries(in dir: String) throws -> [Descriptor] {
+        let path = dir + "/index.json"
+        var st = stat()
+        guard lstat(path, &st) == 0 else { return [] }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ExportError.io(path, "cannot be read (\(String(cString: strerror(errno)))); fix it or choose another dest")
+        }
+        do {
+            return try CanonicalJSON.decode(ImageIndex.self, from: data).manifests
+        } catch {
+            throw ExportError.io(path, "is not an OCI image index (\(error)); move it away or choose another dest")
+        }
     }
 
     /// Copies one blob into the layout. One already there under its name is kept only if it

@@ -51,4 +51,19 @@ import Testing
             try run(["oci-image-tool", "validate", "--type", "image", "--ref", "name=\(tag)", out])
         }
     }
+
+    @Test func anUnreadableIndexIsAnErrorNotReplaced() throws {
+        try CLI.requireFixtures()
+        let tmp = try makeTempDir("layout-bad-index")
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
+        let out = tmp + "/out"
+        try write("{\"imageLayoutVersion\":\"1.0.0\"}", to: out + "/oci-layout")
+        try write("{\"manifests\": [ truncated", to: out + "/index.json")
+        let r = try CLI.run(["build", "--progress", "quiet", "-t", "bad:1", "--output", "type=oci,dest=\(out)", CLI.hello], home: tmp + "/store")
+        #expect(r.status == 1)
+        #expect(r.stderr.hasPrefix("imagectl: error: \(out)/index.json: is not an OCI image index"), "\(r.stderr)")
+        #expect(r.stderr.split(separator: "\n").count == 1)
+        #expect(try String(contentsOfFile: out + "/index.json", encoding: .utf8) == "{\"manifests\": [ truncated")
+        #expect(!FileManager.default.fileExists(atPath: out + "/blobs"))
+    }
 }
