@@ -39,4 +39,20 @@ import Testing
         #expect(push.status == 0, "\(push.stderr)")
         try run(["skopeo", "inspect", "--raw", "--tls-verify=false", "docker://\(registry.host)/ml/full:1"])
     }
+
+    @Test func anImportThatRunsOutOfRoomSaysSo() throws {
+        try CLI.requireFixtures()
+        let disk = try SmallDisk(megabytes: 3)
+        defer { disk.remove() }
+        let big = disk.tmp + "/big"
+        try run(["bash", "-c", "mkdir -p \(big) && head -c 6M /dev/urandom > \(big)/big.bin"])
+        try write("FROM scratch\nCOPY big.bin /big.bin\n", to: big + "/Containerfile")
+        #expect(try CLI.run(["build", "--progress", "quiet", "-t", "big:1", "--output", "type=oci,dest=\(disk.tmp)/big.tar", big],
+                            home: disk.tmp + "/roomy").status == 0)
+        let r = try CLI.run(["inspect", disk.tmp + "/big.tar"], home: disk.mount + "/store")
+        #expect(r.status == 1)
+        #expect(r.stderr.hasPrefix("imagectl: error: \(disk.tmp)/big.tar: unpacking into the store: No space left on device"), "\(r.stderr)")
+        #expect(r.stderr.split(separator: "\n").count == 1)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: disk.mount + "/store/tmp").isEmpty)
+    }
 }
