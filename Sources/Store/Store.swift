@@ -63,8 +63,15 @@ public final class Store: Sendable {
         return d
     }
 
-    /// Moves a finished temp file (fsynced by its writer) into place under its digest.
+    /// Moves a finished temp file (fsynced by its writer) into place under its digest. Only a
+    /// regular file is taken: a symlink copied from a layout would let its target change after
+    /// it was hashed. It is made 0644 whatever mode its source had.
     public func commitBlob(tempPath: String, digest: Digest) throws {
+        var st = stat()
+        guard lstat(tempPath, &st) == 0, st.st_mode & S_IFMT == S_IFREG, chmod(tempPath, 0o644) == 0 else {
+            unlink(tempPath)
+            throw StoreError.corrupt("blob \(digest) came as a symlink or a special file and was not stored; resolve its links (cp -L) and try again")
+        }
         lease.record(digest)
         try AtomicFile.commit(tempPath: tempPath, to: blobPath(digest))
     }

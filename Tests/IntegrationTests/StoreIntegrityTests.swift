@@ -67,4 +67,27 @@ import Testing
         #expect(rebuild.stderr.contains("built 2 layer(s), reused 1"), "\(rebuild.stderr)")
         #expect(try CLI.run(["cache", "verify"], home: home).status == 0)
     }
+
+    @Test func aLayoutBlobThatIsASymlinkIsNeverStoredAsOne() throws {
+        try CLI.requireFixtures()
+        let tmp = try makeTempDir("symlink-blob")
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
+        #expect(try CLI.run(["build", "--progress", "quiet", "-t", "s:1", "--output", "type=oci,dest=\(tmp)/layout", CLI.hello],
+                            home: tmp + "/first").status == 0)
+        // The busybox layer points at a file outside the layout that its owner may change at will.
+        let blobs = tmp + "/layout/blobs/sha256"
+        let layer = try FileManager.default.contentsOfDirectory(atPath: blobs).max {
+            (try FileManager.default.attributesOfItem(atPath: "\(blobs)/\($0)")[.size] as? Int ?? 0) <
+                (try FileManager.default.attributesOfItem(atPath: "\(blobs)/\($1)")[.size] as? Int ?? 0)
+        }!
+        try FileManager.default.moveItem(atPath: "\(blobs)/\(layer)", toPath: tmp + "/elsewhere")
+        try FileManager.default.createSymbolicLink(atPath: "\(blobs)/\(layer)", withDestinationPath: tmp + "/elsewhere")
+        let home = tmp + "/second"
+        let r = try CLI.run(["inspect", tmp + "/layout:1"], home: home)
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("blob sha256:\(layer) came as a symlink"), "\(r.stderr)")
+        #expect(r.stderr.split(separator: "\n").count == 1)
+        var st = stat()
+        #expect(lstat("\(home)/blobs/sha256/\(layer)", &st) != 0)
+    }
 }
