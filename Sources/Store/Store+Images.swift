@@ -19,19 +19,24 @@ extension Store {
         try writeAtomically(try CanonicalJSON.encode(NamedImage(name: name, descriptor: descriptor)), to: imagePath(name))
     }
 
-    /// The image a name points at, held by this handle's lease from here on. A name moved and
-    /// its old image pruned between reading the name and taking the lease is read again.
+    /// The image a name points at, held by this handle's lease from here on. A name that moved
+    /// while its old image was pruned, between reading the name and taking the lease, is read again.
     public func image(named name: String) throws -> Descriptor {
-        var last: Descriptor?
-        for _ in 0..<3 {
-            guard let data = FileManager.default.contents(atPath: imagePath(name)),
-                  let image = try? CanonicalJSON.decode(NamedImage.self, from: data) else {
-                throw StoreError.noSuchImage(name)
-            }
-            if hasBlob(image.descriptor.digest) { return image.descriptor }
-            last = image.descriptor
+        var image = try namedImage(name)
+        for _ in 0..<3 where !hasBlob(image.digest) {
+            let again = try namedImage(name)
+            if again == image { break }
+            image = again
         }
-        throw StoreError.missingBlob(last!.digest)
+        return image
+    }
+
+    private func namedImage(_ name: String) throws -> Descriptor {
+        guard let data = FileManager.default.contents(atPath: imagePath(name)),
+              let image = try? CanonicalJSON.decode(NamedImage.self, from: data) else {
+            throw StoreError.noSuchImage(name)
+        }
+        return image.descriptor
     }
 
     public func images() -> [NamedImage] {
