@@ -68,7 +68,8 @@ public final class Store: Sendable {
     /// it was hashed. It is made 0644 whatever mode its source had.
     public func commitBlob(tempPath: String, digest: Digest) throws {
         var st = stat()
-        guard lstat(tempPath, &st) == 0, st.st_mode & S_IFMT == S_IFREG, chmod(tempPath, 0o644) == 0 else {
+        guard lstat(tempPath, &st) == 0 else { throw StoreError.io(tempPath, String(cString: strerror(errno))) }
+        guard st.st_mode & S_IFMT == S_IFREG, chmod(tempPath, 0o644) == 0 else {
             unlink(tempPath)
             throw StoreError.corrupt("blob \(digest) came as a symlink or a special file and was not stored; resolve its links (cp -L) and try again")
         }
