@@ -64,24 +64,23 @@ public final class Builder: @unchecked Sendable {
         throw BuildError("\(context): no Containerfile or Dockerfile in the context: add one or pass -f FILE")
     }
 
-    /// Builds every platform and stores the result: one manifest, or an index of them.
+    /// Builds every platform and stores the result: one manifest, or an index of them. What it
+    /// writes and reuses is held by the store handle's lease until the handle is closed.
     public func build() throws -> BuildResult {
-        try store.withLock(exclusive: false) {
-            var manifests: [Descriptor] = []
-            for platform in options.platforms {
-                manifests.append(try buildPlatform(platform))
-            }
-            try context.saveStatCache { try AtomicFile.write($0, to: $1, tmpDir: store.tmpDir) }
-            let top: Descriptor
-            if manifests.count == 1 {
-                top = manifests[0]
-            } else {
-                let index = try Blob(json: ImageIndex(manifests: manifests), mediaType: MediaType.ociIndex)
-                try store.putBlob(index.data)
-                top = index.descriptor
-            }
-            return BuildResult(descriptor: top, manifests: manifests, events: events, hashedFiles: context.hashedFiles, layerKeys: layers.used)
+        var manifests: [Descriptor] = []
+        for platform in options.platforms {
+            manifests.append(try buildPlatform(platform))
         }
+        try context.saveStatCache { try store.writeAtomically($0, to: $1) }
+        let top: Descriptor
+        if manifests.count == 1 {
+            top = manifests[0]
+        } else {
+            let index = try Blob(json: ImageIndex(manifests: manifests), mediaType: MediaType.ociIndex)
+            try store.putBlob(index.data)
+            top = index.descriptor
+        }
+        return BuildResult(descriptor: top, manifests: manifests, events: events, hashedFiles: context.hashedFiles, layerKeys: layers.used)
     }
 
     /// Runs the stages the target needs for one platform and stores its config and manifest.

@@ -24,34 +24,63 @@ public struct ImageExport {
         return try CanonicalJSON.encode(ImageIndex(manifests: [d]))
     }
 
-    /// Writes (or adds to) an OCI layout directory; an existing entry with the same ref name is replaced.
+    /// Writes (or adds to) an OCI layout directory; an existing entry with the same ref name is
+    /// replaced and every other entry kept. Blobs are copies, never links into the store.
     public func writeLayout(to dir: String, refName: String?) throws {
         let fm = FileManager.default
-        try fm.createDirectory(atPath: dir + "/blobs/sha256", withIntermediateDirectories: true)
-        for d in Set(try store.closure(of: image).map(\.digest)).sorted() {
-            let dest = "\(dir)/blobs/\(d.algorithm)/\(d.hex)"
-            if fm.fileExists(atPath: dest) { continue }
-            let tmp = dest + ".tmp-\(getpid())"
-            unlink(tmp)
-            // A hard link costs nothing when the layout is on the store's filesystem; blobs are immutable.
-            if link(store.blobPath(d), tmp) != 0 {
-                do { try fm.copyItem(atPath: store.blobPath(d), toPath: tmp) } catch {
-                    throw ExportError.io(dest, "\(error.localizedDescription)")
-                }
-            }
-            guard rename(tmp, dest) == 0 else { throw ExportError.io(dest, String(cString: strerror(errno))) }
+        var manifests = try Self.existingEntries(in: dir).filter {
+            refName == nil || $0.annotations?[OCILayout.refNameAnnotation] != refName
         }
-        var manifests: [Descriptor] = []
-        if let data = fm.contents(atPath: dir + "/index.json"), let old = try? CanonicalJSON.decode(ImageIndex.self, from: data) {
-            manifests = old.manifests.filter { refName == nil || $0.annotations?[OCILayout.refNameAnnotation] != refName }
+        try fm.createDirectory(atPath: dir + "/blobs/sha256", withIntermediateDirectories: true)
+        var seen = Set<Digest>()
+        for b in try store.closure(of: image) where seen.insert(b.digest).inserted {
+            try place(b, in: dir)
         }
         var d = image
         d.platform = nil
         if let refName { d.annotations = [OCILayout.refNameAnnotation: refName] }
         manifests.append(d)
-        try AtomicFile.write(Self.layoutMarker, to: dir + "/oci-layout", tmpDir: dir)
-        try AtomicFile.write(try CanonicalJSON.encode(ImageIndex(manifests: manifests)), to: dir + "/index.json", tmpDir: dir)
+        try AtomicFile.write(Self.layoutMarker, to: dir + "/oci-layout", tempPath: Self.tempPath(dir + "/oci-layout"))
+        try AtomicFile.write(try CanonicalJSON.encode(ImageIndex(manifests: manifests)), to: dir + "/index.json",
+                             tempPath: Self.tempPath(dir + "/index.json"))
     }
+
+    /// The entries of a layout's index.json; one that cannot be read is an error, since replacing
+    /// it would lose every image it names.
+    static func existingEntries(in dir: String) throws -> [Descriptor] {
+        let path = dir + "/index.json"
+        var st = stat()
+        guard lstat(path, &st) == 0 else { return [] }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ExportError.io(path, "cannot be read (\(String(cString: strerror(errno)))); fix it or choose another dest")
+        }
+        do {
+            return try CanonicalJSON.decode(ImageIndex.self, from: data).manifests
+        } catch {
+            throw ExportError.io(path, "is not an OCI image index (\(error)); move it away or choose another dest")
+        }
+    }
+
+    /// Copies one blob into the layout. One already there under its name is kept only if it
+    /// hashes to that name; anything else there (damaged, a link) is replaced.
+    func place(_ b: Descriptor, in dir: String) throws {
+        let dest = "\(dir)/blobs/\(b.digest.algorithm)/\(b.digest.hex)"
+        var st = stat()
+        if lstat(dest, &st) == 0, st.st_mode & S_IFMT == S_IFREG, Int64(st.st_size) == b.size,
+           (try? Digest.sha256(fileAt: dest)) == b.digest {
+            return
+        }
+        let tmp = Self.tempPath(dest)
+        try FileCopy.copy(store.blobPath(b.digest), to: tmp)
+        guard rename(tmp, dest) == 0 else {
+            let why = String(cString: strerror(errno))
+            unlink(tmp)
+            throw ExportError.io(dest, why)
+        }
+    }
+
+    /// A name beside `path` for writing it whole before it takes its place.
+    static func tempPath(_ path: String) -> String { "\(path).tmp-\(getpid())-\(UUID().uuidString)" }
 
     /// Writes an OCI layout as one tar file.
     public func writeLayoutTar(to path: String, refName: String?) throws {

@@ -76,7 +76,7 @@ public enum LayoutImport {
                 let n = buf.withUnsafeMutableBytes { archive_read_data(a, $0.baseAddress, $0.count) }
                 if n == 0 { break }
                 guard n > 0 else { throw ExportError.io(tar, "truncated") }
-                _ = buf.withUnsafeBytes { write(fd, $0.baseAddress, n) }
+                guard AtomicFile.writeAll(fd, buf[..<n]) else { throw ExportError.io(tar, "unpacking into the store: \(String(cString: strerror(errno)))") }
             }
         }
     }

@@ -2,8 +2,7 @@ import Foundation
 
 /// Writes that are all or nothing: temp file, fsync, rename, fsync of the directory.
 public enum AtomicFile {
-    public static func write(_ data: Data, to path: String, tmpDir: String, mode: mode_t = 0o644) throws {
-        let tmp = "\(tmpDir)/w-\(getpid())-\(UUID().uuidString)"
+    public static func write(_ data: Data, to path: String, tempPath tmp: String, mode: mode_t = 0o644) throws {
         let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         guard fd >= 0 else { throw StoreError.io(tmp, String(cString: strerror(errno))) }
         var ok = false
@@ -11,20 +10,27 @@ public enum AtomicFile {
             close(fd)
             if !ok { unlink(tmp) }
         }
-        try data.withUnsafeBytes { buf in
+        guard writeAll(fd, data), fsync(fd) == 0 else { throw StoreError.io(path, String(cString: strerror(errno))) }
+        try commit(tempPath: tmp, to: path)
+        ok = true
+    }
+
+    /// Writes every byte or reports failure (errno says why): a short write is retried, never
+    /// taken for success.
+    public static func writeAll(_ fd: Int32, _ bytes: some ContiguousBytes) -> Bool {
+        bytes.withUnsafeBytes { buf in
             var off = 0
             while off < buf.count {
                 let n = Foundation.write(fd, buf.baseAddress! + off, buf.count - off)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw StoreError.io(path, String(cString: strerror(errno)))
+                if n < 0, errno == EINTR { continue }
+                guard n > 0 else {
+                    if n == 0 { errno = EIO }
+                    return false
                 }
                 off += n
             }
+            return true
         }
-        guard fsync(fd) == 0 else { throw StoreError.io(path, String(cString: strerror(errno))) }
-        try commit(tempPath: tmp, to: path)
-        ok = true
     }
 
     public static func commit(tempPath: String, to path: String) throws {

@@ -25,7 +25,7 @@ extension Store {
     }
 
     public func recordLayer(key: Digest, _ record: LayerRecord) throws {
-        try AtomicFile.write(try CanonicalJSON.encode(record), to: cachePath(key), tmpDir: tmpDir)
+        try writeAtomically(try CanonicalJSON.encode(record), to: cachePath(key))
     }
 
     /// Where the stat records of one build context live: one file per context directory.

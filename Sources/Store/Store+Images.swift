@@ -16,11 +16,22 @@ extension Store {
     func imagePath(_ name: String) -> String { "\(root)/images/\(Digest.sha256(name).hex).json" }
 
     public func tag(_ name: String, _ descriptor: Descriptor) throws {
-        try AtomicFile.write(try CanonicalJSON.encode(NamedImage(name: name, descriptor: descriptor)),
-                             to: imagePath(name), tmpDir: tmpDir)
+        try writeAtomically(try CanonicalJSON.encode(NamedImage(name: name, descriptor: descriptor)), to: imagePath(name))
     }
 
+    /// The image a name points at, held by this handle's lease from here on. A name that moved
+    /// while its old image was pruned, between reading the name and taking the lease, is read again.
     public func image(named name: String) throws -> Descriptor {
+        var image = try namedImage(name)
+        for _ in 0..<3 where !hasBlob(image.digest) {
+            let again = try namedImage(name)
+            if again == image { break }
+            image = again
+        }
+        return image
+    }
+
+    private func namedImage(_ name: String) throws -> Descriptor {
         guard let data = FileManager.default.contents(atPath: imagePath(name)),
               let image = try? CanonicalJSON.decode(NamedImage.self, from: data) else {
             throw StoreError.noSuchImage(name)

@@ -1,22 +1,8 @@
 import Foundation
 import OCI
 
-/// Locking, size, verification and garbage collection.
+/// Size and verification.
 extension Store {
-    /// Builds and pushes hold the lock shared; prune holds it exclusive, so it never deletes
-    /// a blob another process is about to reference.
-    public func withLock<T>(exclusive: Bool, _ body: () throws -> T) throws -> T {
-        let path = root + "/lock"
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw StoreError.io(path, String(cString: strerror(errno))) }
-        defer { close(fd) }
-        while flock(fd, exclusive ? LOCK_EX : LOCK_SH) != 0 {
-            guard errno == EINTR else { throw StoreError.io(path, String(cString: strerror(errno))) }
-        }
-        defer { flock(fd, LOCK_UN) }
-        return try body()
-    }
-
     public struct Usage: Sendable {
         public var blobs = 0
         public var blobBytes: Int64 = 0
@@ -48,52 +34,46 @@ extension Store {
         }
     }
 
-    /// Re-hashes every blob; returns the digests whose content does not match their name.
-    public func verify() throws -> (checked: Int, corrupt: [Digest]) {
-        var corrupt: [Digest] = []
+    public struct VerifyResult: Sendable {
+        public var checked = 0
+        /// Blobs whose content does not match their name.
+        public var corrupt: [Digest] = []
+        /// Cache records removed, as "KEY: why", since a build would have reused their layer.
+        public var removedRecords: [String] = []
+    }
+
+    /// Re-hashes every blob, then checks every cache record against the blob it names: a record
+    /// whose layer is missing (and has no registry source), damaged or of another size is removed,
+    /// so the next build makes the layer again instead of shipping what is there.
+    public func verify() throws -> VerifyResult {
+        var r = VerifyResult()
         let blobs = blobFiles()
-        for (d, _) in blobs where (try? Digest.sha256(fileAt: blobPath(d))) != d {
-            corrupt.append(d)
+        r.checked = blobs.count
+        var sizes: [Digest: Int64] = [:]
+        for (d, size) in blobs {
+            if (try? Digest.sha256(fileAt: blobPath(d))) == d { sizes[d] = size } else { r.corrupt.append(d) }
         }
-        return (blobs.count, corrupt)
-    }
-
-    public struct PruneResult: Sendable {
-        public var blobsRemoved = 0
-        public var bytesFreed: Int64 = 0
-        public var recordsRemoved = 0
-        public var tempFilesRemoved = 0
-    }
-
-    /// Removes temp files, cache records whose blob is gone, and blobs nothing refers to.
-    /// With `all`, the layer cache goes too and only what named images need stays.
-    public func prune(all: Bool) throws -> PruneResult {
-        try withLock(exclusive: true) {
-            var r = PruneResult()
-            for name in (try? FileManager.default.contentsOfDirectory(atPath: tmpDir)) ?? [] {
-                if unlink("\(tmpDir)/\(name)") == 0 { r.tempFilesRemoved += 1 }
-            }
-            var keep = Set<Digest>()
-            for image in images() {
-                for d in (try? closure(of: image.descriptor)) ?? [image.descriptor] { keep.insert(d.digest) }
-            }
-            let cacheDir = root + "/cache"
-            for name in (try? FileManager.default.contentsOfDirectory(atPath: cacheDir)) ?? [] {
-                let path = "\(cacheDir)/\(name)"
-                let record = FileManager.default.contents(atPath: path).flatMap { try? CanonicalJSON.decode(LayerRecord.self, from: $0) }
-                if all || record == nil || !hasBlob(record!.descriptor.digest) {
-                    if unlink(path) == 0 { r.recordsRemoved += 1 }
-                } else if let record {
-                    keep.insert(record.descriptor.digest)
+        let cacheDir = root + "/cache"
+        for name in ((try? FileManager.default.contentsOfDirectory(atPath: cacheDir)) ?? []).sorted() {
+            let path = "\(cacheDir)/\(name)"
+            let why: String
+            if let record = FileManager.default.contents(atPath: path).flatMap({ try? CanonicalJSON.decode(LayerRecord.self, from: $0) }) {
+                let layer = record.descriptor
+                if r.corrupt.contains(layer.digest) {
+                    why = "its layer \(layer.digest) is corrupt"
+                } else if let size = sizes[layer.digest] {
+                    guard size != layer.size else { continue }
+                    why = "its layer \(layer.digest) is \(size) bytes, the record says \(layer.size)"
+                } else if blobExists(layer.digest) || !sources(of: layer.digest).isEmpty {
+                    continue
+                } else {
+                    why = "its layer \(layer.digest) is missing"
                 }
+            } else {
+                why = "it is not a cache record"
             }
-            for (d, size) in blobFiles() where !keep.contains(d) {
-                if unlink(blobPath(d)) == 0 {
-                    r.blobsRemoved += 1
-                    r.bytesFreed += size
-                }
-            }
-            return r
+            if unlink(path) == 0 { r.removedRecords.append("\(name.replacingOccurrences(of: ".json", with: "")): \(why)") }
         }
+        return r
     }
 }

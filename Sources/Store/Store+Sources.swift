@@ -17,12 +17,19 @@ public struct BlobSource: Codable, Hashable, Sendable {
 extension Store {
     func sourcePath(_ d: Digest) -> String { "\(root)/sources/\(d.hex).json" }
 
+    /// Notes where a blob can be had. Only the first source of a blob the store lacks is needed
+    /// (it is how that blob is ever fetched); any other saves an upload later at most, so failing
+    /// to write it down (a full disk) does not fail the push or pull that learnt it.
     public func recordSource(_ d: Digest, _ source: BlobSource) throws {
-        try FileManager.default.createDirectory(atPath: root + "/sources", withIntermediateDirectories: true)
         var all = sources(of: d)
         guard !all.contains(source) else { return }
+        let needed = all.isEmpty && !blobExists(d)
         all.append(source)
-        try AtomicFile.write(try CanonicalJSON.encode(all), to: sourcePath(d), tmpDir: tmpDir)
+        do {
+            try writeAtomically(try CanonicalJSON.encode(all), to: sourcePath(d))
+        } catch {
+            if needed { throw error }
+        }
     }
 
     public func sources(of d: Digest) -> [BlobSource] {

@@ -5,17 +5,29 @@ import OCI
 ///
 /// Layout under the root: `blobs/sha256/<hex>` (immutable, named by digest), `cache/<key>.json`
 /// (a layer cache key -> the layer it produced), `images/<hash>.json` (a name -> a manifest or index
-/// descriptor), `contexts/` (per-context stat records), `tmp/` (writes in progress) and `lock`.
+/// descriptor), `contexts/` (per-context stat records), `sources/` (where absent blobs can be had),
+/// `leases/` (what live handles use), `tmp/` (writes in progress) and `lock`.
 /// Every write goes to `tmp/`, is fsynced, then renamed: a reader never sees half a file.
+///
+/// A `Store` value is one handle on the store, and holds a lease from its first use until `close()`,
+/// its deinit or the death of its process: every blob it writes or finds stays until then, whatever
+/// `cache prune` runs beside it. Directories are 0700 whatever the umask: a cache record or a stat
+/// record another local user could write would put their files into this user's next image.
 public final class Store: Sendable {
     public let root: String
+    let lease: Lease
 
     public init(root: String) throws {
         self.root = root
-        for dir in ["blobs/sha256", "cache", "images", "contexts", "tmp"] {
-            try FileManager.default.createDirectory(atPath: "\(root)/\(dir)", withIntermediateDirectories: true)
+        try Store.makePrivateDirectory(root)
+        for dir in ["blobs", "blobs/sha256", "cache", "images", "contexts", "sources", "leases", "tmp"] {
+            try Store.makePrivateDirectory("\(root)/\(dir)")
         }
+        lease = Lease(root: root)
     }
+
+    /// Ends this handle's lease: its temp files go, and prune may take what only it was using.
+    public func close() { lease.end() }
 
     /// `$IMAGECTL_HOME`, else `$XDG_CACHE_HOME/imagectl`, else `~/.cache/imagectl`.
     public static func defaultRoot(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
@@ -28,7 +40,13 @@ public final class Store: Sendable {
 
     public func blobPath(_ d: Digest) -> String { "\(root)/blobs/\(d.algorithm)/\(d.hex)" }
 
-    public func hasBlob(_ d: Digest) -> Bool { access(blobPath(d), F_OK) == 0 }
+    /// Whether the blob is here; from this call on, this handle's lease keeps it here.
+    public func hasBlob(_ d: Digest) -> Bool {
+        lease.record(d)
+        return blobExists(d)
+    }
+
+    func blobExists(_ d: Digest) -> Bool { access(blobPath(d), F_OK) == 0 }
 
     public func readBlob(_ d: Digest) throws -> Data {
         guard let data = FileManager.default.contents(atPath: blobPath(d)) else {
@@ -41,18 +59,30 @@ public final class Store: Sendable {
     @discardableResult
     public func putBlob(_ data: Data) throws -> Digest {
         let d = Digest.sha256(data)
-        if !hasBlob(d) { try AtomicFile.write(data, to: blobPath(d), tmpDir: tmpDir) }
+        if !hasBlob(d) { try AtomicFile.write(data, to: blobPath(d), tempPath: tempPath("put")) }
         return d
     }
 
-    /// Moves a finished temp file (fsynced by its writer) into place under its digest.
+    /// Moves a finished temp file (fsynced by its writer) into place under its digest. Only a
+    /// regular file is taken: a symlink copied from a layout would let its target change after
+    /// it was hashed. It is made 0644 whatever mode its source had.
     public func commitBlob(tempPath: String, digest: Digest) throws {
+        var st = stat()
+        guard lstat(tempPath, &st) == 0 else { throw StoreError.io(tempPath, String(cString: strerror(errno))) }
+        guard st.st_mode & S_IFMT == S_IFREG, chmod(tempPath, 0o644) == 0 else {
+            unlink(tempPath)
+            throw StoreError.corrupt("blob \(digest) came as a symlink or a special file and was not stored; resolve its links (cp -L) and try again")
+        }
+        lease.record(digest)
         try AtomicFile.commit(tempPath: tempPath, to: blobPath(digest))
     }
 
-    /// A fresh path under `tmp/` for a writer; its name carries the pid so prune can tell it is live.
-    public func tempPath(_ hint: String = "blob") -> String {
-        "\(tmpDir)/\(hint)-\(getpid())-\(UUID().uuidString)"
+    /// A fresh path under `tmp/` for a writer; prune leaves it alone while this handle's lease lives.
+    public func tempPath(_ hint: String = "blob") -> String { lease.tempPath(hint) }
+
+    /// Writes a store file (a stat record, a name) all or nothing.
+    public func writeAtomically(_ data: Data, to path: String) throws {
+        try AtomicFile.write(data, to: path, tempPath: tempPath("w"))
     }
 }
 

@@ -106,6 +106,7 @@ struct BuildCommand: ParsableCommand {
                 try addGitLabels(&options, pushTarget)
             }
             let store = try Store(root: cacheDir ?? Store.defaultRoot())
+            defer { store.close() }
             let registries = try registryFlags.registries()
             let started = Date()
             let cacheSources = try cacheFrom.map { try BuildCommand.cacheRef($0, flag: "--cache-from") }
@@ -169,6 +170,7 @@ struct BuildCommand: ParsableCommand {
             // --by-digest prints what `index create` takes: REPO@DIGEST.
             print(pushTarget.repository.flatMap { repo in byDigest.map { _ in repo + "@" } } ?? "", terminator: "")
             print(result.descriptor.digest)
+            store.close()
             // Freeing a large context's file list costs a noticeable part of an unchanged rebuild;
             // the process is done, so leave it to exit.
             withExtendedLifetime(builder) { Foundation.exit(0) }

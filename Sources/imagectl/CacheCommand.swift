@@ -37,13 +37,16 @@ struct CacheCommand: ParsableCommand {
     }
 
     struct Verify: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "verify", abstract: "Re-hash every blob and report any that do not match their digest.")
+        static let configuration = CommandConfiguration(
+            commandName: "verify",
+            abstract: "Re-hash every blob and report any that do not match their digest; remove cache records whose layer is missing or damaged.")
         func run() throws {
             try guarded {
-                let (checked, corrupt) = try Store(root: Store.defaultRoot()).verify()
-                for d in corrupt { print("corrupt: \(d)") }
-                print("checked \(checked) blob(s), \(corrupt.count) corrupt")
-                if !corrupt.isEmpty { throw ExitCode(1) }
+                let r = try Store(root: Store.defaultRoot()).verify()
+                for d in r.corrupt { print("corrupt: \(d)") }
+                for line in r.removedRecords { print("removed cache record \(line)") }
+                print("checked \(r.checked) blob(s), \(r.corrupt.count) corrupt")
+                if !r.corrupt.isEmpty || !r.removedRecords.isEmpty { throw ExitCode(1) }
             }
         }
     }

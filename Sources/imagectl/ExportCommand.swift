@@ -24,6 +24,7 @@ struct ExportCommand: ParsableCommand {
             let spec = try OutputSpec(parsing: output)
             guard spec.kind != .registry else { throw ValidationError("export writes files; to copy to a registry use imagectl push or tag") }
             let store = try Store(root: Store.defaultRoot())
+            defer { store.close() }
             let registries = try registryFlags.registries()
             let top = try ImageLocator.resolve(image, store: store, registries: registries, layers: true)
             _ = try registries.fetchMissing(top, store: store)

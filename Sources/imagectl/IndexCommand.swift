@@ -50,6 +50,7 @@ struct IndexCommand: ParsableCommand {
                     throw ValidationError("every -t must name the same repository")
                 }
                 let store = try Store(root: Store.defaultRoot())
+                defer { store.close() }
                 let registries = try registryFlags.registries()
                 let index = try registries.createIndex(refs, annotations: annotations, store: store)
                 var t = target

@@ -23,6 +23,7 @@ struct InspectCommand: ParsableCommand {
         try guarded {
             guard ["table", "json"].contains(format) else { throw ValidationError("--format must be table or json") }
             let store = try Store(root: Store.defaultRoot())
+            defer { store.close() }
             let top = try ImageLocator.resolve(image, store: store, registries: try registryFlags.registries())
             let report = try ImageReport(store: store, top: top)
             print(format == "json" ? report.json() : report.table())
@@ -41,6 +42,7 @@ struct DigestCommand: ParsableCommand {
     func run() throws {
         try guarded {
             let store = try Store(root: Store.defaultRoot())
+            defer { store.close() }
             if !Reference.namesRegistry(image), let local = try? store.image(named: try Reference(parsing: image).familiar) {
                 print(local.digest)
                 return

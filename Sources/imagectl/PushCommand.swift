@@ -36,6 +36,7 @@ struct PushCommand: ParsableCommand {
         try guarded {
             guard ["text", "json"].contains(format) else { throw ValidationError("--format must be text or json") }
             let store = try Store(root: Store.defaultRoot())
+            defer { store.close() }
             let source = try Reference(parsing: name)
             let image = try store.image(named: source.familiar)
             let registries = try registryFlags.registries()
@@ -91,10 +92,7 @@ struct PushFlow {
         // A live block redrawn in place would tear the --verbose trace lines apart.
         let display = PushDisplay(mode: progress == "auto" && registries.options.trace != nil ? "plain" : progress)
         let pusher = Pusher(registries: registries, store: store, jobs: jobs) { display.handle($0) }
-        // A shared lock, as builds take: `cache prune` must not remove what this push is reading or fetching.
-        let summary = try store.withLock(exclusive: false) {
-            try pusher.push(image, registry: destination.registry, repository: destination.repository, tags: tags)
-        }
+        let summary = try pusher.push(image, registry: destination.registry, repository: destination.repository, tags: tags)
         return Result(repository: destination, summary: summary)
     }
 

@@ -36,6 +36,7 @@ struct TagCommand: ParsableCommand {
             }
             guard !dsts.isEmpty else { throw ValidationError("give at least one destination tag") }
             let store = try Store(root: Store.defaultRoot())
+            defer { store.close() }
             let top = try registryFlags.registries().retag(src, to: dsts, store: store)
             for d in dsts { standardError("tagged \(d.registry)/\(d.repository):\(d.tag ?? "") -> \(top.digest)") }
             print(top.digest)
@@ -81,7 +82,9 @@ struct RollbackCommand: ParsableCommand {
             src.tag = pick
             var dst = repo
             dst.tag = tag
-            let top = try registries.retag(src, to: [dst], store: try Store(root: Store.defaultRoot()))
+            let store = try Store(root: Store.defaultRoot())
+            defer { store.close() }
+            let top = try registries.retag(src, to: [dst], store: store)
             standardError("\(repo.registry)/\(repo.repository):\(tag) -> \(pick) (\(top.digest))")
             print(top.digest)
         }

@@ -33,7 +33,9 @@ import Testing
         let cached = try store.putBlob(Data("cached".utf8))
         try store.recordLayer(key: Digest.sha256("key"), LayerRecord(
             descriptor: Descriptor(mediaType: MediaType.ociLayerGzip, digest: cached, size: 6), diffID: cached))
-        try Data("partial".utf8).write(to: URL(fileURLWithPath: store.tempPath()))
+        // What this handle wrote stays while it is open; a temp file no live lease owns goes.
+        store.close()
+        try Data("partial".utf8).write(to: URL(fileURLWithPath: store.tmpDir + "/layer-4194304-left-by-a-crash"))
 
         let r = try store.prune(all: false)
         #expect(r.blobsRemoved == 1)
@@ -42,6 +44,7 @@ import Testing
         #expect(store.hasBlob(layer) && store.hasBlob(cached) && store.hasBlob(m.descriptor.digest))
         #expect(store.cachedLayer(key: Digest.sha256("key")) != nil)
 
+        store.close()
         let all = try store.prune(all: true)
         #expect(all.recordsRemoved == 1)
         #expect(!store.hasBlob(cached))
@@ -53,5 +56,43 @@ import Testing
         #expect(Store.defaultRoot(environment: ["IMAGECTL_HOME": "/a"]) == "/a")
         #expect(Store.defaultRoot(environment: ["XDG_CACHE_HOME": "/x", "HOME": "/h"]) == "/x/imagectl")
         #expect(Store.defaultRoot(environment: ["HOME": "/h"]) == "/h/.cache/imagectl")
+    }
+}
+
+@Suite struct LeaseTests {
+    @Test func pruneKeepsWhatAnOpenHandleUsesUntilItCloses() throws {
+        let root = try makeTempDir("lease")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let builder = try Store(root: root)
+        let unnamed = try builder.putBlob(Data("not named yet".utf8))
+        let manifest = try Blob(json: ImageManifest(config: Descriptor(mediaType: MediaType.ociConfig, digest: unnamed, size: 13), layers: []),
+                                mediaType: MediaType.ociManifest)
+        try builder.putBlob(manifest.data)
+        let pruner = try Store(root: root)
+        #expect(try pruner.prune(all: true).blobsRemoved == 0)
+        #expect(pruner.hasBlob(unnamed) && pruner.hasBlob(manifest.descriptor.digest))
+        pruner.close()
+        builder.close()
+        #expect(try pruner.prune(all: true).blobsRemoved == 2)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: root + "/leases").isEmpty)
+    }
+
+    @Test func aLeaseReachesWhatItsManifestReferences() throws {
+        let root = try makeTempDir("lease-closure")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let writer = try Store(root: root)
+        let layer = try writer.putBlob(Data("layer".utf8))
+        let m = try Blob(json: ImageManifest(config: Descriptor(mediaType: MediaType.ociConfig, digest: layer, size: 5), layers: []),
+                         mediaType: MediaType.ociManifest)
+        try writer.putBlob(m.data)
+        try writer.tag("x:1", m.descriptor)
+        writer.close()
+        // A reader takes the name; the name then moves and the old image is no longer named.
+        let reader = try Store(root: root)
+        #expect(try reader.image(named: "x:1") == m.descriptor)
+        try writer.tag("x:1", Descriptor(mediaType: MediaType.ociManifest, digest: layer, size: 5))
+        #expect(try writer.prune(all: true).blobsRemoved == 0)
+        #expect(FileManager.default.fileExists(atPath: reader.blobPath(layer)))
+        reader.close()
     }
 }
