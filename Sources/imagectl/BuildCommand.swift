@@ -260,7 +260,7 @@ struct BuildCommand: ParsableCommand {
             let config = try CanonicalJSON.decode(ImageConfig.self, from: try store.readBlob(manifest.config.digest))
             labels = config.config.labels ?? [:]
             lines.append(.init(platform: m.platform?.description ?? config.platform.description, digest: m.digest.description,
-                               size: manifest.layers.reduce(manifest.config.size) { $0 + $1.size }))
+                               size: manifest.size))
         }
         let built = result.events.filter { $0.outcome == .built }.count
         try BuildReport(digest: result.descriptor.digest.description, imageID: (configDigest ?? result.descriptor.digest).description,
