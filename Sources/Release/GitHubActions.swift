@@ -55,8 +55,9 @@ public struct GitHubActions: Sendable {
         h.write(Data(text.utf8))
     }
 
+    /// A workflow command on stderr; when stderr is gone there is no one to tell.
     func command(_ line: String) {
-        FileHandle.standardError.write(Data((line + "\n").utf8))
+        try? FileHandle.standardError.write(contentsOf: Data((line + "\n").utf8))
     }
 
     func relative(_ file: String) -> String {

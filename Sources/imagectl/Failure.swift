@@ -13,7 +13,7 @@ func fail(_ error: Error) -> ExitCode {
     } else {
         GitHubActions().error(file: nil, line: nil, text)
     }
-    FileHandle.standardError.write(Data("imagectl: error: \(text)\n".utf8))
+    standardError("imagectl: error: \(text)")
     return ExitCode(1)
 }
 
@@ -24,8 +24,10 @@ func guarded(_ body: () throws -> Void) throws {
     }
 }
 
-func standardError(_ line: String) {
-    FileHandle.standardError.write(Data((line + "\n").utf8))
+/// Writes to stderr, ignoring failure: when it is full or its reader has gone there is nowhere
+/// to say so, and the throwing write is the one that does not trap.
+func standardError(_ line: String, terminator: String = "\n") {
+    try? FileHandle.standardError.write(contentsOf: Data((line + terminator).utf8))
 }
 
 func formatBytes(_ n: Int64) -> String {
