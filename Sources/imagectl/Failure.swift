@@ -1,13 +1,14 @@
 import ArgumentParser
 import Build
 import Foundation
+import OCI
 import Release
 
 /// Prints an error as one line on stderr and exits 1: no stack dumps.
 func fail(_ error: Error) -> ExitCode {
     // One line whatever the error quotes (a registry's message, an archive's entry name): control
     // characters could otherwise break it or rewrite the terminal.
-    let text = String("\(error)".unicodeScalars.map { $0.value < 32 || $0.value == 127 ? " " : Character($0) })
+    let text = String(SystemError.message(error).unicodeScalars.map { $0.value < 32 || $0.value == 127 ? " " : Character($0) })
     if let b = error as? BuildError {
         GitHubActions().error(file: b.file, line: b.line, b.message)
     } else {

@@ -30,4 +30,24 @@ import Testing
         Self.expectOneClearLine(r, naming: dest, "No such file or directory")
         #expect(!FileManager.default.fileExists(atPath: tmp + "/no-such-dir"))
     }
+
+    @Test func anOutputDirectoryThatCannotBeCreatedIsOneLine() throws {
+        let tmp = try makeTempDir("outpath")
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
+        let ctx = try Self.context(tmp)
+        let dest = ctx + "/a.txt/layout"
+        let r = try CLI.run(["build", "--progress", "quiet", "--output", "type=oci,dest=\(dest)", ctx], home: tmp + "/store")
+        Self.expectOneClearLine(r, naming: ctx + "/a.txt", "Not a directory")
+    }
+
+    @Test func aFullJobSummaryIsOneLine() throws {
+        let tmp = try makeTempDir("outpath")
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
+        let ctx = try Self.context(tmp)
+        let gh = ["GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": tmp + "/gh-output", "GITHUB_STEP_SUMMARY": "/dev/full"]
+        let r = try CLI.run(["build", "--progress", "quiet", ctx], home: tmp + "/store", environment: gh)
+        #expect(r.status == 1, "\(r.status): \(r.stderr)")
+        // In Actions the error is also an annotation line; the plain error line is the last.
+        #expect(r.stderr.split(separator: "\n").last == "imagectl: error: /dev/full: No space left on device: free space on that filesystem and run again", "\(r.stderr)")
+    }
 }
