@@ -78,7 +78,8 @@ struct StatCache {
         guard line.endIndex - idx > 65, line[idx + 64] == 32 else { return nil }
         let hex = String(decoding: UnsafeRawBufferPointer(rebasing: line[idx..<(idx + 64)]), as: UTF8.self)
         let name = PathBytes(Array(line[(idx + 65)...]))
-        return (name, Record(size: fields[0], mtime: fields[1], ctime: fields[2], inode: UInt64(fields[3]), digest: Digest(hex: hex)))
+        // A damaged number has wrapped to anything: it must fail to match, not trap.
+        return (name, Record(size: fields[0], mtime: fields[1], ctime: fields[2], inode: UInt64(bitPattern: fields[3]), digest: Digest(hex: hex)))
     }
 
     /// The records of every hashed file that was not modified in the last second before `startedAt`.
