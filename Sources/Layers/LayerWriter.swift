@@ -183,8 +183,13 @@ final class TarStream {
 
     /// Drops the stream after a failure. Freeing it normally would first pad the open entry to its
     /// declared size: gigabytes of zeros through the compressor for an archive that lied about one.
+    /// Once failed, closing skips that padding and frees the writer's output state, which
+    /// libarchive 3.6 frees nowhere else.
     func abort() {
-        if let archive { archive_write_fail(archive) }
+        if let archive {
+            archive_write_fail(archive)
+            archive_write_close(archive)
+        }
         free()
     }
 }
