@@ -21,7 +21,7 @@ extension Builder {
         let mode = try ins.flags["chmod"].map { try Builder.mode(try words.expand($0, lookup)) }
         let rawDest = args.last!
         let destPath = Builder.joinPath(stage.workdir, rawDest)
-        let destRel = String(destPath.dropFirst())
+        let destRel = PathBytes(String(destPath.dropFirst()))
         var destIsDir = rawDest.hasSuffix("/") || rawDest == "." || rawDest.hasSuffix("/.") || rawDest == ".."
             || destRel.isEmpty || stage.files.entry(destRel)?.kind == .directory
         let sources = Array(args.dropLast())
@@ -59,7 +59,7 @@ extension Builder {
             matches = matches.map { ($0.0, $0.1.map { n in n.isDirectory ? n : n.contextIndex.map(contextNode) ?? n }) }
         }
         var entries: [LayerEntry] = []
-        var linkTargets: [[UInt64]: String] = [:]
+        var linkTargets: [[UInt64]: PathBytes] = [:]
         for (_, items) in matches {
             for item in items {
                 entries += try layerEntries(for: item, in: source, destRel: destRel, destIsDir: destIsDir, isAdd: isAdd,
@@ -71,7 +71,7 @@ extension Builder {
         let oneSource = matches.count == 1 && matches[0].1.count == 1
         let sortedUnique = oneSource || zip(entries, entries.dropFirst()).allSatisfy { $0.path < $1.path }
         if !sortedUnique || !linkTargets.isEmpty {
-            var byPath: [String: LayerEntry] = [:]
+            var byPath: [PathBytes: LayerEntry] = [:]
             for e in entries { byPath[e.path] = e }
             Builder.orderHardLinks(&byPath)
             entries = byPath.keys.sorted().map { byPath[$0]! }
@@ -98,8 +98,8 @@ extension Builder {
 
     /// A hard link must follow the file it names in the tar: the first path in sorted order of each
     /// group of links holds the bytes, and the others point at it.
-    static func orderHardLinks(_ byPath: inout [String: LayerEntry]) {
-        var groups: [String: [String]] = [:]
+    static func orderHardLinks(_ byPath: inout [PathBytes: LayerEntry]) {
+        var groups: [PathBytes: [PathBytes]] = [:]
         for e in byPath.values { if case .hardlink(let t) = e.kind { groups[t, default: []].append(e.path) } }
         for (target, members) in groups {
             guard let file = byPath[target], case .file = file.kind else {
@@ -145,7 +145,7 @@ enum CopySource {
 /// One file, directory or symlink COPY can read, with the metadata that goes into the layer.
 struct SourceNode {
     /// Relative to the source root ("" is the root itself).
-    var path: String
+    var path: PathBytes
     var kind: LayerEntry.Kind
     var mode: UInt32
     var uid = 0

@@ -42,23 +42,23 @@ extension Builder {
         case .context:
             if !isGlob {
                 if clean.isEmpty { return [SourceNode(path: "", kind: .directory, mode: 0o755)] }
-                guard let i = context.index(of: clean) else {
+                guard let i = context.index(of: PathBytes(clean)) else {
                     throw BuildError("\(src): no such file or directory in the build context (is it excluded by .dockerignore?)")
                 }
                 return [contextNode(i)]
             }
-            let found = context.files.indices.filter { fnmatch(clean, context.files[$0].path, FNM_PATHNAME) == 0 }.map(contextNode)
+            let found = context.files.indices.filter { context.files[$0].path.withCString { fnmatch(clean, $0, FNM_PATHNAME) } == 0 }.map(contextNode)
             guard !found.isEmpty else { throw BuildError("\(src): no files in the build context match this pattern") }
             return found
         case .stage(let s):
             if !isGlob {
                 if clean.isEmpty { return [SourceNode(path: "", kind: .directory, mode: 0o755)] }
-                if let e = s.files.entry(clean) { return [try stageNode(e)] }
+                if let e = s.files.entry(PathBytes(clean)) { return [try stageNode(e)] }
                 // A stage built on an image holds more than its own layers say; those files are not read.
                 throw BuildError(s.fromScratch ? "COPY --from: \(src) does not exist in that stage"
                     : "COPY --from: \(src) is not among the files that stage copied in; files of its base image cannot be copied yet")
             }
-            let found = try s.files.sortedPaths.filter { fnmatch(clean, $0, FNM_PATHNAME) == 0 }.map { try stageNode(s.files.entry($0)!) }
+            let found = try s.files.sortedPaths.filter { $0.withCString { fnmatch(clean, $0, FNM_PATHNAME) } == 0 }.map { try stageNode(s.files.entry($0)!) }
             guard !found.isEmpty else { throw BuildError("COPY --from: no files of that stage match \(src)") }
             return found
         }
@@ -73,10 +73,9 @@ extension Builder {
 
     /// The layer entries for one matched source: a file goes to the destination (or into it when it
     /// is a directory); a directory's contents go into the destination; ADD unpacks a local archive.
-    func layerEntries(for n: SourceNode, in source: CopySource, destRel: String, destIsDir: Bool, isAdd: Bool,
-                      owner: (Int, Int)?, mode: UInt32?, links: inout [[UInt64]: String]) throws -> [LayerEntry] {
-        func join(_ a: String, _ b: String) -> String { a.isEmpty ? b : (b.isEmpty ? a : a + "/" + b) }
-        func entry(_ node: SourceNode, at path: String) -> LayerEntry {
+    func layerEntries(for n: SourceNode, in source: CopySource, destRel: PathBytes, destIsDir: Bool, isAdd: Bool,
+                      owner: (Int, Int)?, mode: UInt32?, links: inout [[UInt64]: PathBytes]) throws -> [LayerEntry] {
+        func entry(_ node: SourceNode, at path: PathBytes) -> LayerEntry {
             var kind = node.kind
             if let id = node.linkID {
                 if let first = links[id] { kind = .hardlink(target: first) } else { links[id] = path }
@@ -87,8 +86,8 @@ extension Builder {
                               contentDigest: node.contentDigest)
         }
         if n.isDirectory {
-            let prefixCount = n.path.isEmpty ? 0 : n.path.utf8.count + 1
-            func rebased(_ p: String) -> String { join(destRel, String(p.utf8.dropFirst(prefixCount))!) }
+            let prefixCount = n.path.isEmpty ? 0 : n.path.bytes.count + 1
+            func rebased(_ p: PathBytes) -> PathBytes { destRel.appending(p.dropFirst(prefixCount)) }
             switch source {
             case .context:
                 return context.indexes(under: n.path).map { i in
@@ -96,17 +95,17 @@ extension Builder {
                     return entry(child, at: rebased(child.path))
                 }
             case .stage(let s):
-                let prefix = n.path.isEmpty ? "" : n.path + "/"
+                let prefix = n.path.isEmpty ? "" : PathBytes(n.path.bytes + [0x2f])
                 return try s.files.sortedPaths.filter { $0.hasPrefix(prefix) }.map { p in
                     entry(try stageNode(s.files.entry(p)!), at: rebased(p))
                 }
             }
         }
-        let name = n.path.split(separator: "/").last.map(String.init) ?? n.path
+        let name = n.path.lastComponent
         if isAdd, case .file(let path, _) = n.kind, ArchiveSplicer.isArchive(context.absolute(path)) {
             return [LayerEntry(path: destRel, kind: .archive(source: path), mode: 0o755, uid: owner?.0 ?? 0, gid: owner?.1 ?? 0,
                                contentDigest: n.contentDigest)]
         }
-        return [entry(n, at: destIsDir ? join(destRel, name) : destRel)]
+        return [entry(n, at: destIsDir ? destRel.appending(name) : destRel)]
     }
 }

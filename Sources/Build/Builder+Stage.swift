@@ -56,10 +56,14 @@ extension Builder {
         let (manifest, config, descriptor) = try layout.resolve(tag: tag, digest: digest, platform: platform)
         for layer in manifest.layers where !store.hasBlob(layer.digest) {
             let tmp = store.tempPath("base")
+            guard access(layout.blobPath(layer.digest), F_OK) == 0 else {
+                throw BuildError("\(spec): layer \(layer.digest) is missing from the layout")
+            }
             do {
                 try FileManager.default.copyItem(atPath: layout.blobPath(layer.digest), toPath: tmp)
             } catch {
-                throw BuildError("\(spec): layer \(layer.digest) is missing from the layout")
+                unlink(tmp)
+                throw BuildError("\(spec): layer \(layer.digest) could not be copied into the store: \(SystemError.foundation(error)?.reason ?? "\(error)")")
             }
             guard try Digest.sha256(fileAt: tmp, algorithm: layer.digest.algorithm) == layer.digest else {
                 unlink(tmp)

@@ -130,7 +130,7 @@ public final class Builder: @unchecked Sendable {
             }
             throw e
         } catch {
-            throw BuildError(file: containerfile.path, line: ins.line, "\(error)")
+            throw BuildError(file: containerfile.path, line: ins.line, SystemError.message(error))
         }
     }
 }

@@ -4,7 +4,7 @@ import Layers
 /// Layers are kept as they were made; the path index is built only when something asks.
 final class FileIndex {
     private var layers: [[LayerEntry]] = []
-    private var index: [String: LayerEntry]?
+    private var index: [PathBytes: LayerEntry]?
 
     init() {}
 
@@ -15,16 +15,16 @@ final class FileIndex {
         index = nil
     }
 
-    func entry(_ path: String) -> LayerEntry? {
+    func entry(_ path: PathBytes) -> LayerEntry? {
         if index == nil {
-            var map: [String: LayerEntry] = [:]
+            var map: [PathBytes: LayerEntry] = [:]
             for layer in layers { for e in layer { map[e.path] = e } }
             index = map
         }
         return index![path]
     }
 
-    var sortedPaths: [String] {
+    var sortedPaths: [PathBytes] {
         _ = entry("")
         return index!.keys.sorted()
     }

@@ -31,6 +31,7 @@ final class LayerCache {
         var text: [UInt8] = []
         text.reserveCapacity(entries.count * 160)
         func put(_ s: String) { text.append(contentsOf: s.utf8) }
+        func put(_ p: PathBytes) { text.append(contentsOf: p.bytes) }
         func put(_ n: Int) {
             if n == 0 { text.append(48); return }
             var v = n

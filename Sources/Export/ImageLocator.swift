@@ -26,7 +26,10 @@ public enum ImageLocator {
         }
         var isDir: ObjCBool = false
         if fm.fileExists(atPath: path, isDirectory: &isDir) {
-            return try LayoutImport.importImage(at: path, isDirectory: isDir.boolValue, tag: tag, store: store)
+            // A document of the layout that does not decode says what is wrong, not where: add where.
+            do { return try LayoutImport.importImage(at: path, isDirectory: isDir.boolValue, tag: tag, store: store) } catch let e as JSONShapeError {
+                throw OCIError.invalidLayout(path, "\(e)")
+            }
         }
         let ref = try Reference(parsing: spec)
         if !Reference.namesRegistry(spec), let local = try? store.image(named: ref.familiar) { return local }

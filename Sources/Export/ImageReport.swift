@@ -45,7 +45,7 @@ public struct ImageReport {
             let m = try CanonicalJSON.decode(ImageManifest.self, from: try store.readBlob(d.digest))
             let c = try CanonicalJSON.decode(ImageConfig.self, from: try store.readBlob(m.config.digest))
             entries.append(Entry(platform: c.platform.description, digest: d.digest.description,
-                                 size: m.layers.reduce(m.config.size) { $0 + $1.size }, created: c.created,
+                                 size: m.size, created: c.created,
                                  layers: m.layers.map { Layer(digest: $0.digest.description, size: $0.size, mediaType: $0.mediaType) },
                                  labels: c.config.labels ?? [:], entrypoint: c.config.entrypoint, cmd: c.config.cmd,
                                  base: m.annotations?["org.opencontainers.image.base.name"],

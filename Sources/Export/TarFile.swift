@@ -15,10 +15,11 @@ final class TarFile {
         archive = archive_write_new()
         archive_write_set_format_pax_restricted(archive)
         archive_write_set_bytes_in_last_block(archive, 1)
+        // Every stored property is set, so deinit frees the archive when this throws.
         guard archive_write_open_filename(archive, tmp) == ARCHIVE_OK else {
-            let why = archive_error_string(archive).map { String(cString: $0) } ?? "cannot be written"
-            archive_write_free(archive)
-            throw ExportError.io(path, why)
+            let code = archive_errno(archive)
+            let why = code > 0 ? String(cString: strerror(code)) : archive_error_string(archive).map { String(cString: $0) } ?? "cannot be written"
+            throw ExportError.io(path, why + " (the directory it goes in must exist and be writable)")
         }
     }
 

@@ -5,7 +5,7 @@ import OCI
 public struct ContextFile: Hashable, Sendable {
     public enum FileType: Sendable { case file, directory, symlink }
     /// Relative to the context root, without leading "./".
-    public var path: String
+    public var path: PathBytes
     public var type: FileType
     public var mode: UInt32
     public var size: Int64
@@ -14,7 +14,7 @@ public struct ContextFile: Hashable, Sendable {
     public var inode: UInt64
     public var device: UInt64
     public var links: UInt64
-    public var linkTarget: String?
+    public var linkTarget: PathBytes?
     /// The SHA-256 of the content, once known (from the stat cache or hashed in this build).
     public var digest: Digest?
 }
@@ -45,25 +45,25 @@ public final class BuildContext: @unchecked Sendable {
         StatCache.merge(records.wait(), into: &files)
     }
 
-    public func absolute(_ rel: String) -> String { rel.isEmpty ? root : root + "/" + rel }
+    public func absolute(_ rel: PathBytes) -> PathBytes { PathBytes(root).appending(rel) }
 
     /// The index of a path, by binary search.
-    public func index(of path: String) -> Int? {
+    public func index(of path: PathBytes) -> Int? {
         let i = lowerBound(path)
         return i < files.count && files[i].path == path ? i : nil
     }
 
     /// The indexes of everything below a directory ("" is the root), in path order.
-    public func indexes(under dir: String) -> Range<Int> {
+    public func indexes(under dir: PathBytes) -> Range<Int> {
         if dir.isEmpty { return 0..<files.count }
-        let prefix = dir + "/"
+        let prefix = PathBytes(dir.bytes + [0x2f])
         let start = lowerBound(prefix)
         var end = start
         while end < files.count, files[end].path.hasPrefix(prefix) { end += 1 }
         return start..<end
     }
 
-    private func lowerBound(_ path: String) -> Int {
+    private func lowerBound(_ path: PathBytes) -> Int {
         var lo = 0
         var hi = files.count
         while lo < hi {
@@ -87,7 +87,7 @@ public final class BuildContext: @unchecked Sendable {
         nonisolated(unsafe) let slots = results
         let paths = missing.map { absolute(files[$0].path) }
         DispatchQueue.concurrentPerform(iterations: paths.count) { i in
-            slots[i] = Result { try Digest.sha256(fileAt: paths[i]) }
+            slots[i] = Result { try FileReader.sha256(paths[i]) }
         }
         for (k, i) in missing.enumerated() { files[i].digest = try results[k]!.get() }
         hashedFiles += missing.count

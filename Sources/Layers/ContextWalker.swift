@@ -13,10 +13,10 @@ final class ContextWalker: @unchecked Sendable {
 
     func walk() throws -> [ContextFile] {
         var files: [ContextFile] = []
-        var frontier = [""]
+        var frontier: [PathBytes] = [""]
         // Breadth-first until there are enough directories to share out, then one subtree per task.
         while !frontier.isEmpty, frontier.count < 32 {
-            var next: [String] = []
+            var next: [PathBytes] = []
             for dir in frontier { try read(dir, into: &files, subdirs: &next) }
             frontier = next
         }
@@ -38,22 +38,25 @@ final class ContextWalker: @unchecked Sendable {
         return files
     }
 
-    private func absolute(_ rel: String) -> String { rel.isEmpty ? root : root + "/" + rel }
+    private func absolute(_ rel: PathBytes) -> PathBytes { PathBytes(root).appending(rel) }
 
     /// Reads one directory relative to its descriptor, so no absolute path is built per file.
-    private func read(_ rel: String, into files: inout [ContextFile], subdirs: inout [String]) throws {
+    /// Names stay the kernel's bytes: one that is not UTF-8 is a name like any other.
+    private func read(_ rel: PathBytes, into files: inout [ContextFile], subdirs: inout [PathBytes]) throws {
         let dirPath = absolute(rel)
-        let dfd = open(dirPath, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard dfd >= 0, let dir = fdopendir(dfd) else { throw LayerError.io(dirPath, errnoString()) }
+        let dfd = dirPath.withCString { open($0, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
+        guard dfd >= 0, let dir = fdopendir(dfd) else { throw LayerError.io(dirPath.description, errnoString()) }
         defer { closedir(dir) }
         while let ent = readdir(dir) {
             let name = withUnsafePointer(to: ent.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { PathBytes(cString: $0) }
             }
             if name == "." || name == ".." { continue }
-            let childRel = rel.isEmpty ? name : rel + "/" + name
+            let childRel = rel.appending(name)
             var st = stat()
-            guard fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 else { throw LayerError.io(absolute(childRel), errnoString()) }
+            guard name.withCString({ fstatat(dfd, $0, &st, AT_SYMLINK_NOFOLLOW) }) == 0 else {
+                throw LayerError.io(absolute(childRel).description, errnoString())
+            }
             let fmt = st.st_mode & S_IFMT
             let isDir = fmt == S_IFDIR
             if ignore.excludes(childRel) {
@@ -62,16 +65,16 @@ final class ContextWalker: @unchecked Sendable {
                 continue
             }
             let type: ContextFile.FileType
-            var target: String?
+            var target: PathBytes?
             switch fmt {
             case S_IFREG: type = .file
             case S_IFDIR: type = .directory
             case S_IFLNK:
                 type = .symlink
                 var buf = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-                let n = readlinkat(dfd, name, &buf, Int(PATH_MAX))
-                guard n >= 0 else { throw LayerError.io(absolute(childRel), errnoString()) }
-                target = String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+                let n = name.withCString { readlinkat(dfd, $0, &buf, Int(PATH_MAX)) }
+                guard n >= 0 else { throw LayerError.io(absolute(childRel).description, errnoString()) }
+                target = PathBytes(buf[0..<n].map { UInt8(bitPattern: $0) })
             default:
                 continue // sockets, fifos and devices are not part of an image context
             }

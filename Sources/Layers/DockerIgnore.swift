@@ -75,9 +75,9 @@ public struct DockerIgnore: Sendable {
     }
 
     /// Whether a context-relative path is excluded.
-    public func excludes(_ path: String) -> Bool {
+    public func excludes(_ path: PathBytes) -> Bool {
         if patterns.isEmpty { return false }
-        let parts = path.split(separator: "/").map(String.init)
+        let parts = path.components
         var excluded = false
         for p in patterns where DockerIgnore.matchesOrParent(p.parts[...], parts) {
             excluded = !p.exclusion
@@ -87,7 +87,7 @@ public struct DockerIgnore: Sendable {
 
     /// Whether the pattern matches the path or one of its parent directories: one pass of dynamic
     /// programming over (pattern element, path element), so runs of `**` cannot make it exponential.
-    static func matchesOrParent(_ pattern: ArraySlice<String>, _ path: [String]) -> Bool {
+    static func matchesOrParent(_ pattern: ArraySlice<String>, _ path: [PathBytes]) -> Bool {
         let p = Array(pattern)
         let n = path.count
         // reach[j]: the pattern elements so far match exactly path[0..<j].
@@ -102,7 +102,7 @@ public struct DockerIgnore: Sendable {
                     next[j] = any
                 }
             } else {
-                for j in 1...max(1, n) where j <= n && reach[j - 1] && fnmatch(element, path[j - 1], 0) == 0 {
+                for j in 1...max(1, n) where j <= n && reach[j - 1] && path[j - 1].withCString({ fnmatch(element, $0, 0) }) == 0 {
                     next[j] = true
                 }
             }

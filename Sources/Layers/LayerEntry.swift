@@ -4,17 +4,17 @@ import OCI
 public struct LayerEntry: Hashable, Sendable {
     public enum Kind: Hashable, Sendable {
         /// A regular file whose bytes come from `source` on disk (relative to the writer's source root).
-        case file(source: String, size: Int64)
+        case file(source: PathBytes, size: Int64)
         case directory
-        case symlink(target: String)
+        case symlink(target: PathBytes)
         /// A hard link to an earlier entry of the same layer.
-        case hardlink(target: String)
+        case hardlink(target: PathBytes)
         /// Every entry of a local tar archive (ADD), placed under `path`.
-        case archive(source: String)
+        case archive(source: PathBytes)
     }
 
     /// Path inside the image, relative to `/`, without a trailing slash ("app/main.py").
-    public var path: String
+    public var path: PathBytes
     public var kind: Kind
     /// Permission bits (including setuid, setgid and sticky).
     public var mode: UInt32
@@ -23,7 +23,7 @@ public struct LayerEntry: Hashable, Sendable {
     /// The SHA-256 of a file's or archive's bytes: what the layer cache key is made of.
     public var contentDigest: Digest?
 
-    public init(path: String, kind: Kind, mode: UInt32, uid: Int = 0, gid: Int = 0, contentDigest: Digest? = nil) {
+    public init(path: PathBytes, kind: Kind, mode: UInt32, uid: Int = 0, gid: Int = 0, contentDigest: Digest? = nil) {
         self.path = path
         self.kind = kind
         self.mode = mode

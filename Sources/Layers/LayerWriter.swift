@@ -28,7 +28,9 @@ public struct LayerWriter: Sendable {
     /// Writes `entries` to a new file at `path`, fsynced before it returns. Relative sources are
     /// read from under `sourceRoot` (the build context).
     public func write(_ entries: [LayerEntry], sourceRoot: String = "/", to path: String) throws -> WrittenLayer {
-        func resolve(_ source: String) -> String { source.hasPrefix("/") ? source : sourceRoot + "/" + source }
+        func resolve(_ source: PathBytes) -> PathBytes { source.hasPrefix("/") ? source : PathBytes(sourceRoot).appending(source) }
+        let previousLocale = uselocale(TarStream.locale(for: entries))
+        defer { uselocale(previousLocale) }
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw LayerError.io(path, errnoString()) }
         defer { close(fd) }
@@ -36,16 +38,16 @@ public struct LayerWriter: Sendable {
         let tar = TarStream(sink: sink)
         do {
             try tar.open()
-            var copier = FileCopier()
+            let copier = FileCopier()
             for entry in entries {
                 if case .archive(let source) = entry.kind {
                     try ArchiveSplicer(archivePath: resolve(source), under: entry.path, epoch: epoch, uid: nil).splice(into: tar)
                 } else if case .file(let source, let size) = entry.kind {
                     var e = entry
                     e.kind = .file(source: resolve(source), size: size)
-                    try tar.writeEntry(e, epoch: epoch, copier: &copier)
+                    try tar.writeEntry(e, epoch: epoch, copier: copier)
                 } else {
-                    try tar.writeEntry(entry, epoch: epoch, copier: &copier)
+                    try tar.writeEntry(entry, epoch: epoch, copier: copier)
                 }
             }
             try tar.close()
@@ -64,6 +66,29 @@ public struct LayerWriter: Sendable {
 
 /// A libarchive writer whose output goes to a `CompressingSink`.
 final class TarStream {
+    // Created once and never changed or freed, so sharing them between threads is safe.
+    nonisolated(unsafe) static let utf8Locale = newlocale(LC_CTYPE_MASK, "C.UTF-8", nil)
+    nonisolated(unsafe) static let cLocale = newlocale(LC_CTYPE_MASK, "C", nil)
+
+    /// The locale a layer is written under, for the calling thread only: libarchive converts names
+    /// from it to the UTF-8 of pax records, and stores a name that does not convert as its own
+    /// bytes (hdrcharset=BINARY). Under C.UTF-8 a UTF-8 name is stored as GNU tar and BuildKit store
+    /// it, and any other name as its bytes, except that libarchive would join a UTF-16 surrogate
+    /// pair written as UTF-8 (CESU-8) into one character; under C every name that is not ASCII
+    /// keeps its bytes. So: C for a layer with such a name or an archive's names, C.UTF-8 otherwise.
+    static func locale(for entries: [LayerEntry]) -> locale_t? {
+        func surrogate(_ name: PathBytes) -> Bool {
+            zip(name.bytes, name.bytes.dropFirst()).contains { $0 == 0xed && $1 >= 0xa0 && $1 <= 0xbf }
+        }
+        let needsC = entries.contains { e in
+            switch e.kind {
+            case .archive: return true
+            case .symlink(let t), .hardlink(let t): return surrogate(e.path) || surrogate(t)
+            case .file, .directory: return surrogate(e.path)
+            }
+        }
+        return needsC ? cLocale : utf8Locale ?? cLocale
+    }
     let sink: CompressingSink
     private(set) var archive: OpaquePointer?
     var sinkError: Error?
@@ -108,35 +133,43 @@ final class TarStream {
         if n < 0 { try check(Int32(n), what) }
     }
 
-    func writeEntry(_ e: LayerEntry, epoch: Int, copier: inout FileCopier) throws {
+    func writeEntry(_ e: LayerEntry, epoch: Int, copier: FileCopier) throws {
         let entry = archive_entry_new()!
         defer { archive_entry_free(entry) }
-        archive_entry_set_pathname_utf8(entry, e.path)
+        // The names' own bytes (the _utf8 setters would need a conversion the C locale cannot make).
+        try TarStream.name(e.path, of: e.path) { archive_entry_copy_pathname(entry, $0) }
         archive_entry_set_perm(entry, mode_t(e.mode & 0o7777))
         archive_entry_set_uid(entry, la_int64_t(e.uid))
         archive_entry_set_gid(entry, la_int64_t(e.gid))
         archive_entry_set_mtime(entry, time_t(epoch), 0)
+        let what = e.path.description
         switch e.kind {
         case .file(let source, let size):
             archive_entry_set_filetype(entry, IMAGECTL_AE_IFREG)
             archive_entry_set_size(entry, la_int64_t(size))
-            try writeHeader(entry, e.path)
+            try writeHeader(entry, what)
             try copier.copy(source, size: size, into: self)
         case .directory:
             archive_entry_set_filetype(entry, IMAGECTL_AE_IFDIR)
-            try writeHeader(entry, e.path)
+            try writeHeader(entry, what)
         case .symlink(let target):
             archive_entry_set_filetype(entry, IMAGECTL_AE_IFLNK)
-            archive_entry_set_symlink_utf8(entry, target)
-            try writeHeader(entry, e.path)
+            try TarStream.name(target, of: e.path) { archive_entry_copy_symlink(entry, $0) }
+            try writeHeader(entry, what)
         case .hardlink(let target):
             archive_entry_set_filetype(entry, IMAGECTL_AE_IFREG)
-            archive_entry_set_hardlink_utf8(entry, target)
+            try TarStream.name(target, of: e.path) { archive_entry_copy_hardlink(entry, $0) }
             archive_entry_set_size(entry, 0)
-            try writeHeader(entry, e.path)
+            try writeHeader(entry, what)
         case .archive:
             preconditionFailure("archives are spliced by ArchiveSplicer")
         }
+    }
+
+    /// Passes a name to libarchive as a C string; a NUL inside would silently cut it short.
+    static func name(_ name: PathBytes, of path: PathBytes, _ set: (UnsafePointer<CChar>) -> Void) throws {
+        guard !name.bytes.contains(0) else { throw LayerError.archive(path.description, "a name holds a NUL byte, which no file name can") }
+        name.withCString(set)
     }
 
     func close() throws {
@@ -150,33 +183,28 @@ final class TarStream {
 
     /// Drops the stream after a failure. Freeing it normally would first pad the open entry to its
     /// declared size: gigabytes of zeros through the compressor for an archive that lied about one.
+    /// Once failed, closing skips that padding and frees the writer's output state, which
+    /// libarchive 3.6 frees nowhere else.
     func abort() {
-        if let archive { archive_write_fail(archive) }
+        if let archive {
+            archive_write_fail(archive)
+            archive_write_close(archive)
+        }
         free()
     }
 }
 
 /// Copies file bytes into the tar with one reused buffer, and fails if a file changed size.
-struct FileCopier {
-    private var buffer = [UInt8](repeating: 0, count: 1 << 20)
+final class FileCopier {
+    private let reader = FileReader()
 
-    mutating func copy(_ source: String, size: Int64, into tar: TarStream) throws {
-        let fd = open(source, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
-        guard fd >= 0 else { throw LayerError.io(source, errnoString()) }
-        defer { close(fd) }
+    func copy(_ source: PathBytes, size: Int64, into tar: TarStream) throws {
         var remaining = size
-        try buffer.withUnsafeMutableBytes { buf in
-            while remaining > 0 {
-                let n = read(fd, buf.baseAddress, min(buf.count, Int(remaining)))
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw LayerError.io(source, errnoString())
-                }
-                if n == 0 { throw LayerError.changed(source) }
-                try tar.writeData(UnsafeRawBufferPointer(rebasing: buf[0..<n]), source)
-                remaining -= Int64(n)
-            }
-            if read(fd, buf.baseAddress, 1) != 0 { throw LayerError.changed(source) }
+        try reader.read(source) { chunk in
+            guard Int64(chunk.count) <= remaining else { throw LayerError.changed(source.description) }
+            try tar.writeData(chunk, source.description)
+            remaining -= Int64(chunk.count)
         }
+        if remaining != 0 { throw LayerError.changed(source.description) }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import OCI
 
 /// GitHub Actions' side of a job: step outputs, the job summary, masks, groups and annotations.
 /// Workflow commands go to stderr, which the runner reads for commands as it reads stdout: stdout
@@ -46,17 +47,19 @@ public struct GitHubActions: Sendable {
         try append(markdown, to: path)
     }
 
+    /// Appends with the throwing write: the older one traps on a full disk.
     func append(_ text: String, to path: String) throws {
-        guard let h = FileHandle(forWritingAtPath: path) ?? (FileManager.default.createFile(atPath: path, contents: nil) ? FileHandle(forWritingAtPath: path) : nil) else {
-            throw ReleaseError("\(path): cannot be written")
+        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw ReleaseError("\(path): \(SystemError.reason(errno))") }
+        let h = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+        do { try h.write(contentsOf: Data(text.utf8)) } catch {
+            throw ReleaseError("\(path): \(SystemError.foundation(error)?.reason ?? "cannot be written")")
         }
-        defer { try? h.close() }
-        h.seekToEndOfFile()
-        h.write(Data(text.utf8))
     }
 
+    /// A workflow command on stderr; when stderr is gone there is no one to tell.
     func command(_ line: String) {
-        FileHandle.standardError.write(Data((line + "\n").utf8))
+        try? FileHandle.standardError.write(contentsOf: Data((line + "\n").utf8))
     }
 
     func relative(_ file: String) -> String {

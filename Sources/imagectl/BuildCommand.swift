@@ -87,6 +87,10 @@ struct BuildCommand: ParsableCommand {
 
     func run() throws {
         try guarded {
+            let resultFiles = (iid: iidfile.map { ResultFile(flag: "--iidfile", path: $0) },
+                               metadata: metadataFile.map { ResultFile(flag: "--metadata-file", path: $0) })
+            try resultFiles.iid?.check()
+            try resultFiles.metadata?.check()
             var options = try buildOptions()
             let outputs = try output.map { try OutputSpec(parsing: $0) }
             var names = try tag.map { t -> (String, Reference) in
@@ -158,11 +162,9 @@ struct BuildCommand: ParsableCommand {
                 }
             }
             let configDigest = try singleConfigDigest(result, store: store)
-            if let iidfile {
-                try Data((configDigest ?? result.descriptor.digest).description.utf8).write(to: URL(fileURLWithPath: iidfile))
-            }
+            try resultFiles.iid?.write(Data((configDigest ?? result.descriptor.digest).description.utf8))
             let metadata = try metadataJSON(result: result, configDigest: configDigest, names: names.map(\.1))
-            if let metadataFile { try metadata.write(to: URL(fileURLWithPath: metadataFile)) }
+            try resultFiles.metadata?.write(metadata)
             try githubReport(result, store: store, configDigest: configDigest, metadata: metadata,
                              tags: pushedTags.isEmpty ? names.map { $0.1.description } : pushedTags, options: options,
                              seconds: Date().timeIntervalSince(started))
@@ -263,7 +265,7 @@ struct BuildCommand: ParsableCommand {
             let config = try CanonicalJSON.decode(ImageConfig.self, from: try store.readBlob(manifest.config.digest))
             labels = config.config.labels ?? [:]
             lines.append(.init(platform: m.platform?.description ?? config.platform.description, digest: m.digest.description,
-                               size: manifest.layers.reduce(manifest.config.size) { $0 + $1.size }))
+                               size: manifest.size))
         }
         let built = result.events.filter { $0.outcome == .built }.count
         try BuildReport(digest: result.descriptor.digest.description, imageID: (configDigest ?? result.descriptor.digest).description,

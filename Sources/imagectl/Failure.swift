@@ -1,19 +1,20 @@
 import ArgumentParser
 import Build
 import Foundation
+import OCI
 import Release
 
 /// Prints an error as one line on stderr and exits 1: no stack dumps.
 func fail(_ error: Error) -> ExitCode {
     // One line whatever the error quotes (a registry's message, an archive's entry name): control
     // characters could otherwise break it or rewrite the terminal.
-    let text = String("\(error)".unicodeScalars.map { $0.value < 32 || $0.value == 127 ? " " : Character($0) })
+    let text = String(SystemError.message(error).unicodeScalars.map { $0.value < 32 || $0.value == 127 ? " " : Character($0) })
     if let b = error as? BuildError {
         GitHubActions().error(file: b.file, line: b.line, b.message)
     } else {
         GitHubActions().error(file: nil, line: nil, text)
     }
-    FileHandle.standardError.write(Data("imagectl: error: \(text)\n".utf8))
+    standardError("imagectl: error: \(text)")
     return ExitCode(1)
 }
 
@@ -24,8 +25,10 @@ func guarded(_ body: () throws -> Void) throws {
     }
 }
 
-func standardError(_ line: String) {
-    FileHandle.standardError.write(Data((line + "\n").utf8))
+/// Writes to stderr, ignoring failure: when it is full or its reader has gone there is nowhere
+/// to say so, and the throwing write is the one that does not trap.
+func standardError(_ line: String, terminator: String = "\n") {
+    try? FileHandle.standardError.write(contentsOf: Data((line + terminator).utf8))
 }
 
 func formatBytes(_ n: Int64) -> String {

@@ -52,7 +52,7 @@ final class PushDisplay: @unchecked Sendable {
 
     private func clear() {
         guard live, drawn > 0 else { return }
-        FileHandle.standardError.write(Data(("\u{1b}[\(drawn)A" + String(repeating: "\u{1b}[2K\n", count: drawn) + "\u{1b}[\(drawn)A").utf8))
+        standardError("\u{1b}[\(drawn)A" + String(repeating: "\u{1b}[2K\n", count: drawn) + "\u{1b}[\(drawn)A", terminator: "")
         drawn = 0
     }
 
@@ -64,7 +64,7 @@ final class PushDisplay: @unchecked Sendable {
             let pct = a.size > 0 ? Int(Double(a.sent) * 100 / Double(a.size)) : 100
             text += "  pushing \(a.digest) \(formatBytes(a.sent)) / \(formatBytes(a.size)) \(pct)% \(formatBytes(Int64(Double(a.sent) / seconds)))/s\n"
         }
-        FileHandle.standardError.write(Data(text.utf8))
+        standardError(text, terminator: "")
         drawn = active.count
         lastDraw = Date()
     }

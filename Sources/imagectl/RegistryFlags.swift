@@ -30,7 +30,7 @@ struct RegistryFlags: ParsableArguments {
         let actions = GitHubActions()
         if actions.isActive { options.onSecret = { actions.mask($0) } }
         if verbose {
-            options.trace = RequestTrace { line in FileHandle.standardError.write(Data("imagectl: trace: \(line)\n".utf8)) }
+            options.trace = RequestTrace { line in standardError("imagectl: trace: \(line)") }
         }
         return options
     }

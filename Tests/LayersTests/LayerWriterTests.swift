@@ -21,9 +21,9 @@ import Testing
         try write("hello\n", to: dir + "/small.txt")
         return [
             LayerEntry(path: "app", kind: .directory, mode: 0o755),
-            LayerEntry(path: "app/big.bin", kind: .file(source: dir + "/big.bin", size: Int64(6 << 20)), mode: 0o644),
+            LayerEntry(path: "app/big.bin", kind: .file(source: PathBytes(dir + "/big.bin"), size: Int64(6 << 20)), mode: 0o644),
             LayerEntry(path: "app/link", kind: .symlink(target: "small.txt"), mode: 0o777),
-            LayerEntry(path: "app/small.txt", kind: .file(source: dir + "/small.txt", size: 6), mode: 0o600, uid: 1000, gid: 1000),
+            LayerEntry(path: "app/small.txt", kind: .file(source: PathBytes(dir + "/small.txt"), size: 6), mode: 0o600, uid: 1000, gid: 1000),
             LayerEntry(path: "app/small-again.txt", kind: .hardlink(target: "app/small.txt"), mode: 0o600, uid: 1000, gid: 1000),
         ]
     }
@@ -67,7 +67,7 @@ import Testing
     @Test func missingSourceFailsCleanly() throws {
         let dir = try makeTempDir("missing")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let e = [LayerEntry(path: "x", kind: .file(source: dir + "/nope", size: 3), mode: 0o644)]
+        let e = [LayerEntry(path: "x", kind: .file(source: PathBytes(dir + "/nope"), size: 3), mode: 0o644)]
         #expect(throws: LayerError.self) { try LayerWriter().write(e, to: dir + "/layer") }
     }
 
@@ -75,7 +75,7 @@ import Testing
         let dir = try makeTempDir("changed")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try write("12345", to: dir + "/f")
-        let e = [LayerEntry(path: "f", kind: .file(source: dir + "/f", size: 3), mode: 0o644)]
+        let e = [LayerEntry(path: "f", kind: .file(source: PathBytes(dir + "/f"), size: 3), mode: 0o644)]
         #expect(throws: LayerError.self) { try LayerWriter().write(e, to: dir + "/layer") }
     }
 }
