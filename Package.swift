@@ -25,10 +25,12 @@ let package = Package(
         // Moving images between the store and registries: the registry client knows nothing of the store.
         .target(name: "Publish", dependencies: ["OCI", "Store", "Registry"]),
         .target(name: "Build", dependencies: ["OCI", "Layers", "Store", "Registry", "Publish"]),
-        .target(name: "Export", dependencies: ["OCI", "Store", "Registry", "Publish", "CArchive"]),
+        .target(name: "Sinks", dependencies: ["OCI", "Store", "Registry", "Publish", "CArchive"]),
         .target(name: "Release", dependencies: ["OCI"]),
+        // The whole job as library calls: the command line is flags, one call, print.
+        .target(name: "Pipeline", dependencies: ["OCI", "Layers", "Store", "Registry", "Publish", "Build", "Sinks", "Release"]),
         .executableTarget(name: "imagectl", dependencies: [
-            "OCI", "Layers", "Store", "Build", "Export", "Registry", "Publish", "Release",
+            "OCI", "Layers", "Store", "Build", "Sinks", "Registry", "Publish", "Release", "Pipeline",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .target(name: "TestSupport", path: "Tests/TestSupport"),

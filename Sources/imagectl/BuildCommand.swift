@@ -1,12 +1,10 @@
 import ArgumentParser
 import Build
-import Export
 import Foundation
 import Layers
 import OCI
-import Publish
-import Registry
-import Release
+import Pipeline
+import Sinks
 import Store
 
 struct BuildCommand: ParsableCommand {
@@ -87,95 +85,35 @@ struct BuildCommand: ParsableCommand {
 
     func run() throws {
         try guarded {
-            let resultFiles = (iid: iidfile.map { ResultFile(flag: "--iidfile", path: $0) },
-                               metadata: metadataFile.map { ResultFile(flag: "--metadata-file", path: $0) })
-            try resultFiles.iid?.check()
-            try resultFiles.metadata?.check()
-            var options = try buildOptions()
+            var job = BuildJob(options: try buildOptions(), storeRoot: cacheDir ?? Store.defaultRoot())
+            job.iidfile = iidfile.map { ResultFile(flag: "--iidfile", path: $0) }
+            job.metadataFile = metadataFile.map { ResultFile(flag: "--metadata-file", path: $0) }
             let outputs = try output.map { try OutputSpec(parsing: $0) }
-            var names = try tag.map { t -> (String, Reference) in
-                let ref = try Reference(parsing: t)
-                return (ref.familiar, ref)
+            job.outputs = outputs.filter { $0.kind != .registry }
+            job.names = try tag.map { try Reference(parsing: $0) }
+                + outputs.compactMap { spec in try spec.kind == .registry ? spec.name.map { try Reference(parsing: $0) } : nil }
+            job.target = pushTarget.target
+            if let byDigest {
+                job.target.repository = byDigest
+                job.target.byDigest = true
             }
-            for spec in outputs where spec.kind == .registry {
-                if let n = spec.name { names.append((try Reference(parsing: n).familiar, try Reference(parsing: n))) }
-            }
-            var pushTarget = self.pushTarget
-            if let byDigest { pushTarget.repository = byDigest }
-            let pushing = push || byDigest != nil || outputs.contains { $0.kind == .registry }
-            if pushing, names.isEmpty, pushTarget.repository == nil {
-                throw ValidationError("--push needs a destination: -t REGISTRY/NAME:TAG or --repository REGISTRY/NAME")
-            }
-            if pushing, pushTarget.tagsFromGit {
-                try addGitLabels(&options, pushTarget)
-            }
-            let store = try Store(root: cacheDir ?? Store.defaultRoot())
-            defer { store.close() }
+            job.push = push || byDigest != nil || outputs.contains { $0.kind == .registry }
+            job.cacheFrom = try cacheFrom.map { try BuildCommand.cacheRef($0, flag: "--cache-from") }
+            job.cacheTo = try cacheTo.map { try BuildCommand.cacheRef($0, flag: "--cache-to") }
+            job.jobs = registryFlags.jobs
             let registries = try registryFlags.registries()
-            let started = Date()
-            let cacheSources = try cacheFrom.map { try BuildCommand.cacheRef($0, flag: "--cache-from") }
-            let cacheDestination = try cacheTo.map { try BuildCommand.cacheRef($0, flag: "--cache-to") }
-            for ref in cacheSources {
-                let n = try RegistryCache.import(ref, store: store, registries: registries)
-                if progress != "quiet" { standardError("cache: \(n) layer record(s) from \(ref)") }
-            }
             let reporter = ProgressReporter(mode: progress)
-            let builder = try Builder(options: options, store: store, registries: registries) { reporter.layer($0) }
-            let result = try builder.build()
-            for (name, _) in names { try store.tag(name, result.descriptor) }
-            let local = outputs.filter { $0.kind != .registry }
-            if !local.isEmpty { _ = try registries.fetchMissing(result.descriptor, store: store) }
-            for spec in local {
-                try ImageExport(store: store, image: result.descriptor).write(spec, names: names.map(\.1))
-            }
-            if let cacheDestination {
-                let d = try RegistryCache.export(result.layerKeys, to: cacheDestination, store: store, registries: registries)
-                if progress != "quiet" { standardError("cache: \(result.layerKeys.count) layer record(s) to \(cacheDestination) (\(d.digest.hex.prefix(12)))") }
-            }
-            var pushedTags: [String] = []
-            if pushing {
-                // One push per repository; each name's tag goes with it.
-                var byRepo: [(Reference, [String])] = []
-                if pushTarget.repository != nil {
-                    byRepo = [(try Reference(parsing: pushTarget.repository!, defaultTag: false), names.compactMap { $0.1.tag })]
-                } else {
-                    for (_, ref) in names {
-                        if let i = byRepo.firstIndex(where: { $0.0.registry == ref.registry && $0.0.repository == ref.repository }) {
-                            byRepo[i].1 += ref.tag.map { [$0] } ?? []
-                        } else {
-                            byRepo.append((ref, ref.tag.map { [$0] } ?? []))
-                        }
-                    }
-                }
-                for (repo, tags) in byRepo {
-                    GitHubActions().group("push \(repo.registry)/\(repo.repository)")
-                    defer { GitHubActions().endGroup() }
-                    var t = pushTarget
-                    t.repository = repo.registry + "/" + repo.repository
-                    var flow = PushFlow(registries: registries, store: store, target: t, progress: progress, jobs: registryFlags.jobs, directory: context)
-                    flow.byDigest = byDigest != nil
-                    let r = try flow.push(result.descriptor, name: repo, extraTags: tags)
-                    pushedTags += r.summary.tags.map { "\(t.repository!):\($0)" }
-                    if progress != "quiet" {
-                        standardError("pushed \(r.summary.pushed), skipped \(r.summary.skipped), mounted \(r.summary.mounted) blob(s) to \(t.repository!) as \(r.summary.tags.joined(separator: ", "))")
-                    }
-                }
-            }
-            let configDigest = try singleConfigDigest(result, store: store)
-            try resultFiles.iid?.write(Data((configDigest ?? result.descriptor.digest).description.utf8))
-            let metadata = try metadataJSON(result: result, configDigest: configDigest, names: names.map(\.1))
-            try resultFiles.metadata?.write(metadata)
-            try githubReport(result, store: store, configDigest: configDigest, metadata: metadata,
-                             tags: pushedTags.isEmpty ? names.map { $0.1.description } : pushedTags, options: options,
-                             seconds: Date().timeIntervalSince(started))
-            reporter.summary(result, seconds: Date().timeIntervalSince(started))
+            let display = PushDisplay(mode: progress == "auto" && registries.options.trace != nil ? "plain" : progress)
+            let quiet = progress == "quiet"
+            let outcome = try Pipeline.build(job, registries: registries, observe: Observers(
+                layer: { reporter.layer($0) }, push: { display.handle($0) }, note: { if !quiet { standardError($0) } }))
+            reporter.summary(outcome.result, seconds: outcome.seconds)
             // --by-digest prints what `index create` takes: REPO@DIGEST.
-            print(pushTarget.repository.flatMap { repo in byDigest.map { _ in repo + "@" } } ?? "", terminator: "")
-            print(result.descriptor.digest)
-            store.close()
+            print(byDigest.map { $0 + "@" } ?? "", terminator: "")
+            print(outcome.result.descriptor.digest)
             // Freeing a large context's file list costs a noticeable part of an unchanged rebuild;
             // the process is done, so leave it to exit.
-            withExtendedLifetime(builder) { Foundation.exit(0) }
+            withExtendedLifetime(outcome.builder) { Foundation.exit(0) }
         }
     }
 
@@ -197,19 +135,6 @@ struct BuildCommand: ParsableCommand {
         var parsed = try Reference(parsing: ref, defaultTag: false)
         if parsed.tag == nil, parsed.digest == nil { parsed.tag = "buildcache" }
         return parsed
-    }
-
-    /// The OCI labels docker/metadata-action sets, from the same git context as the tags.
-    func addGitLabels(_ options: inout BuildOptions, _ pushTarget: PushTargetFlags) throws {
-        let env = ProcessInfo.processInfo.environment
-        let git = try GitContext.current(environment: env, directory: context, defaultBranch: pushTarget.defaultBranch)
-        let epoch = env["SOURCE_DATE_EPOCH"] != nil ? options.epoch : (git.commitTime ?? options.epoch)
-        options.created = epoch
-        let created = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval(epoch)))
-        for (k, v) in git.labels(version: git.tags(shortShaLength: try GitContext.shortShaLength(env)).first, created: created)
-        where options.labels[k] == nil {
-            options.labels[k] = v
-        }
     }
 
     func buildOptions() throws -> BuildOptions {
@@ -245,53 +170,4 @@ struct BuildCommand: ParsableCommand {
             compression: try Compression(parsing: compression), noCache: noCache,
             epoch: try BuildOptions.epoch(from: ProcessInfo.processInfo.environment), target: target)
     }
-
-    /// The image ID Docker would show: the config digest of a single-platform image.
-    func singleConfigDigest(_ result: BuildResult, store: Store) throws -> Digest? {
-        guard result.manifests.count == 1 else { return nil }
-        let m = try CanonicalJSON.decode(ImageManifest.self, from: try store.readBlob(result.manifests[0].digest))
-        return m.config.digest
-    }
-
-    /// Step outputs and the job summary, inside GitHub Actions.
-    func githubReport(_ result: BuildResult, store: Store, configDigest: Digest?, metadata: Data, tags: [String],
-                      options: BuildOptions, seconds: Double) throws {
-        let actions = GitHubActions()
-        guard actions.isActive else { return }
-        var lines: [BuildReport.PlatformLine] = []
-        var labels: [String: String] = [:]
-        for m in result.manifests {
-            let manifest = try CanonicalJSON.decode(ImageManifest.self, from: try store.readBlob(m.digest))
-            let config = try CanonicalJSON.decode(ImageConfig.self, from: try store.readBlob(manifest.config.digest))
-            labels = config.config.labels ?? [:]
-            lines.append(.init(platform: m.platform?.description ?? config.platform.description, digest: m.digest.description,
-                               size: manifest.size))
-        }
-        let built = result.events.filter { $0.outcome == .built }.count
-        try BuildReport(digest: result.descriptor.digest.description, imageID: (configDigest ?? result.descriptor.digest).description,
-                        metadata: String(decoding: metadata, as: UTF8.self), tags: tags, labels: labels,
-                        version: labels["org.opencontainers.image.version"], platforms: lines, layersBuilt: built,
-                        layersReused: result.events.count - built, seconds: seconds).write(to: actions)
-    }
-
-    /// The keys buildx writes with --metadata-file.
-    func metadataJSON(result: BuildResult, configDigest: Digest?, names: [Reference]) throws -> Data {
-        var d = result.descriptor
-        d.platform = nil
-        var meta: [String: AnyEncodable] = [
-            "containerimage.digest": AnyEncodable(d.digest.description),
-            "containerimage.descriptor": AnyEncodable(d),
-        ]
-        if let configDigest { meta["containerimage.config.digest"] = AnyEncodable(configDigest.description) }
-        if !names.isEmpty { meta["image.name"] = AnyEncodable(names.map(\.description).joined(separator: ",")) }
-        let e = JSONEncoder()
-        e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return try e.encode(meta)
-    }
-}
-
-struct AnyEncodable: Encodable {
-    let encodeValue: (Encoder) throws -> Void
-    init<T: Encodable>(_ v: T) { encodeValue = v.encode }
-    func encode(to encoder: Encoder) throws { try encodeValue(encoder) }
 }

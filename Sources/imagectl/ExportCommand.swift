@@ -1,7 +1,8 @@
 import ArgumentParser
-import Export
+import Sinks
 import Foundation
 import OCI
+import Pipeline
 import Publish
 import Registry
 import Store
@@ -21,15 +22,8 @@ struct ExportCommand: ParsableCommand {
 
     func run() throws {
         try guarded {
-            let spec = try OutputSpec(parsing: output)
-            guard spec.kind != .registry else { throw ValidationError("export writes files; to copy to a registry use imagectl push or tag") }
-            let store = try Store(root: Store.defaultRoot())
-            defer { store.close() }
-            let registries = try registryFlags.registries()
-            let top = try ImageLocator.resolve(image, store: store, registries: registries, layers: true)
-            _ = try registries.fetchMissing(top, store: store)
-            let names = (try? Reference(parsing: image)).map { [$0] } ?? []
-            try ImageExport(store: store, image: top).write(spec, names: names)
+            let top = try Pipeline.export(image, to: try OutputSpec(parsing: output), storeRoot: Store.defaultRoot(),
+                                          registries: try registryFlags.registries())
             print(top.digest)
         }
     }

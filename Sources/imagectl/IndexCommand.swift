@@ -1,10 +1,11 @@
 import ArgumentParser
 import Foundation
 import OCI
+import Pipeline
 import Publish
 import Registry
 import Release
-import Export
+import Sinks
 import Store
 
 struct IndexCommand: ParsableCommand {
@@ -34,30 +35,17 @@ struct IndexCommand: ParsableCommand {
 
         func run() throws {
             try guarded {
-                guard !sources.isEmpty else { throw ValidationError("give the images to merge") }
                 let refs = try sources.map { try Reference(parsing: $0) }
                 var annotations: [String: String] = [:]
                 for a in annotation {
                     guard let eq = a.firstIndex(of: "="), eq != a.startIndex else { throw ValidationError("--annotation \(a): expected KEY=VALUE") }
                     annotations[String(a[..<eq])] = String(a[a.index(after: eq)...])
                 }
-                let names = try tag.map { try Reference(parsing: $0) }
-                let repository = try target.repository.map { try Reference(parsing: $0, defaultTag: false) }
-                guard let first = names.first ?? repository else {
-                    throw ValidationError("name the index with -t REGISTRY/NAME:TAG or --repository")
-                }
-                guard names.allSatisfy({ $0.registry == first.registry && $0.repository == first.repository }) else {
-                    throw ValidationError("every -t must name the same repository")
-                }
-                let store = try Store(root: Store.defaultRoot())
-                defer { store.close() }
-                let registries = try registryFlags.registries()
-                let index = try registries.createIndex(refs, annotations: annotations, store: store)
-                var t = target
-                t.repository = first.registry + "/" + first.repository
-                let flow = PushFlow(registries: registries, store: store, target: t, progress: "plain", jobs: registryFlags.jobs)
-                let r = try flow.push(index, name: first, extraTags: names.compactMap(\.tag))
-                PushFlow.finish(r, json: false)
+                let display = PushDisplay(mode: "plain")
+                let r = try Pipeline.createIndex(refs, names: try tag.map { try Reference(parsing: $0) }, annotations: annotations,
+                                                 target: target.target, storeRoot: Store.defaultRoot(), registries: try registryFlags.registries(),
+                                                 jobs: registryFlags.jobs) { display.handle($0) }
+                printPush(r, json: false)
             }
         }
     }

@@ -1,7 +1,8 @@
 import ArgumentParser
 import Foundation
-import Export
+import Sinks
 import OCI
+import Pipeline
 import Registry
 import Store
 
@@ -22,10 +23,7 @@ struct InspectCommand: ParsableCommand {
     func run() throws {
         try guarded {
             guard ["table", "json"].contains(format) else { throw ValidationError("--format must be table or json") }
-            let store = try Store(root: Store.defaultRoot())
-            defer { store.close() }
-            let top = try ImageLocator.resolve(image, store: store, registries: try registryFlags.registries())
-            let report = try ImageReport(store: store, top: top)
+            let report = try Pipeline.inspect(image, storeRoot: Store.defaultRoot(), registries: try registryFlags.registries())
             print(format == "json" ? report.json() : report.table())
         }
     }
@@ -41,18 +39,7 @@ struct DigestCommand: ParsableCommand {
 
     func run() throws {
         try guarded {
-            let store = try Store(root: Store.defaultRoot())
-            defer { store.close() }
-            if !Reference.namesRegistry(image), let local = try? store.image(named: try Reference(parsing: image).familiar) {
-                print(local.digest)
-                return
-            }
-            let ref = try Reference(parsing: image)
-            let client = try registryFlags.registries().client(ref.registry)
-            guard let d = try client.headManifest(ref.repository, ref.digest?.description ?? ref.tag ?? "latest") else {
-                throw RegistryError.notFound(ref.description)
-            }
-            print(d.digest)
+            print(try Pipeline.digest(image, storeRoot: Store.defaultRoot(), registries: try registryFlags.registries()))
         }
     }
 }

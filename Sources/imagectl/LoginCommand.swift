@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Pipeline
 import Registry
 import Release
 
@@ -33,11 +34,7 @@ struct LoginCommand: ParsableCommand {
             let secret = String(decoding: input, as: UTF8.self).trimmingCharacters(in: .newlines)
             guard !secret.isEmpty else { throw ValidationError("no password was given on standard input") }
             GitHubActions().mask(secret)
-            let credential = Credential(username: username, secret: secret)
-            let host = RegistryHost.normalise(registry)
-            let client = RegistryClient(registry: host, options: try registryFlags.options(explicit: credential))
-            try client.checkLogin()
-            try CredentialStore().save(host, credential)
+            _ = try Pipeline.login(registry, Credential(username: username, secret: secret), options: try registryFlags.options())
             print("Login Succeeded")
         }
     }

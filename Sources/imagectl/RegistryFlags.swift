@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Pipeline
 import Registry
 import Release
 
@@ -20,13 +21,13 @@ struct RegistryFlags: ParsableArguments {
     /// The registry clients for one command, with these flags.
     func registries() throws -> Registries { Registries(options: try options()) }
 
-    func options(explicit: Credential? = nil) throws -> RegistryOptions {
+    func options() throws -> RegistryOptions {
         let ca = caFile ?? ProcessInfo.processInfo.environment["IMAGECTL_CA_FILE"]
         if let ca, !FileManager.default.isReadableFile(atPath: ca) {
             throw ValidationError("--ca-file \(ca): no such readable file")
         }
         guard (1...32).contains(jobs) else { throw ValidationError("--jobs must be from 1 to 32") }
-        var options = RegistryOptions(caFile: ca, insecureHosts: Set(insecureRegistries), explicit: explicit)
+        var options = RegistryOptions(caFile: ca, insecureHosts: Set(insecureRegistries))
         let actions = GitHubActions()
         if actions.isActive { options.onSecret = { actions.mask($0) } }
         if verbose {
@@ -46,4 +47,6 @@ struct PushTargetFlags: ParsableArguments {
 
     @Option(name: .customLong("default-branch"), help: "The default branch, when neither GitHub's event nor origin/HEAD tells it.")
     var defaultBranch: String?
+
+    var target: PushTarget { PushTarget(repository: repository, tagsFromGit: tagsFromGit, defaultBranch: defaultBranch) }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import OCI
+import Pipeline
 import Publish
 import Registry
 import Store
@@ -35,9 +36,7 @@ struct TagCommand: ParsableCommand {
                 return try Reference(parsing: d)
             }
             guard !dsts.isEmpty else { throw ValidationError("give at least one destination tag") }
-            let store = try Store(root: Store.defaultRoot())
-            defer { store.close() }
-            let top = try registryFlags.registries().retag(src, to: dsts, store: store)
+            let top = try Pipeline.retag(src, to: dsts, storeRoot: Store.defaultRoot(), registries: try registryFlags.registries())
             for d in dsts { standardError("tagged \(d.registry)/\(d.repository):\(d.tag ?? "") -> \(top.digest)") }
             print(top.digest)
         }
@@ -64,29 +63,10 @@ struct RollbackCommand: ParsableCommand {
     func run() throws {
         try guarded {
             let repo = try Reference(parsing: repository, defaultTag: false)
-            let sha = to.lowercased()
-            guard sha.count >= 4, sha.allSatisfy(\.isHexDigit) else { throw ValidationError("--to takes a commit SHA (at least 4 hex digits)") }
-            let registries = try registryFlags.registries()
-            let tags = try registries.client(repo.registry).tags(repo.repository)
-            // Builds are tagged BRANCH-SHA7 (or a longer SHA): match on the SHA part.
-            let matches = tags.filter { t in
-                guard let dash = t.lastIndex(of: "-") else { return false }
-                let part = t[t.index(after: dash)...].lowercased()
-                return !part.isEmpty && (sha.hasPrefix(part) || part.hasPrefix(sha))
-            }
-            guard let pick = matches.sorted().first else {
-                throw ValidationError("\(repo.registry)/\(repo.repository) has no tag for commit \(to) (tags: \(tags.sorted().prefix(10).joined(separator: ", ")))")
-            }
-            if matches.count > 1 { standardError("several builds match \(to) (\(matches.sorted().joined(separator: ", "))); using \(pick)") }
-            var src = repo
-            src.tag = pick
-            var dst = repo
-            dst.tag = tag
-            let store = try Store(root: Store.defaultRoot())
-            defer { store.close() }
-            let top = try registries.retag(src, to: [dst], store: store)
-            standardError("\(repo.registry)/\(repo.repository):\(tag) -> \(pick) (\(top.digest))")
-            print(top.digest)
+            let r = try Pipeline.rollback(repo, to: to, tag: tag, storeRoot: Store.defaultRoot(), registries: try registryFlags.registries())
+            if r.matches.count > 1 { standardError("several builds match \(to) (\(r.matches.joined(separator: ", "))); using \(r.picked)") }
+            standardError("\(repo.registry)/\(repo.repository):\(tag) -> \(r.picked) (\(r.digest))")
+            print(r.digest)
         }
     }
 }

@@ -1,16 +1,20 @@
-import ArgumentParser
 import Foundation
 import OCI
 
 /// A file a flag names for the build's results (--iidfile, --metadata-file). Written in place, as
 /// buildx does, so /dev/stdout or a named pipe works too.
-struct ResultFile {
-    let flag: String
-    let path: String
+public struct ResultFile: Sendable {
+    public let flag: String
+    public let path: String
+
+    public init(flag: String, path: String) {
+        self.flag = flag
+        self.path = path
+    }
 
     /// Refuses a path that could not be written, before the build runs: a failure after a push
     /// would leave the tags moved and the job failed.
-    func check() throws {
+    public func check() throws {
         var st = stat()
         if stat(path, &st) == 0, st.st_mode & S_IFMT == S_IFDIR { throw failure(reason: SystemError.reason(EISDIR)) }
         let dir = (path as NSString).deletingLastPathComponent
@@ -20,7 +24,7 @@ struct ResultFile {
         guard access(parent, W_OK | X_OK) == 0 else { throw failure(reason: SystemError.reason(errno)) }
     }
 
-    func write(_ data: Data) throws {
+    public func write(_ data: Data) throws {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw failure(reason: SystemError.reason(errno)) }
         let h = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
@@ -32,7 +36,7 @@ struct ResultFile {
         }
     }
 
-    private func failure(reason: String) -> ValidationError {
-        ValidationError("\(flag) \(path): \(reason)")
+    private func failure(reason: String) -> PipelineError {
+        PipelineError("\(flag) \(path): \(reason)")
     }
 }

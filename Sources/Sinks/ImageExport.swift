@@ -134,21 +134,4 @@ public struct ImageExport {
         try addBlobs(to: tar)
         try tar.finish()
     }
-
-    /// Writes the image as an `--output` spec asks; `names` are the image's names (`-t`), the first
-    /// naming the layout's ref and the docker archive's image.
-    public func write(_ spec: OutputSpec, names: [Reference]) throws {
-        guard let dest = spec.dest else { return }
-        let ref = spec.name.flatMap { try? Reference(parsing: $0) } ?? names.first
-        switch spec.kind {
-        case .oci:
-            let refName = ref?.tag ?? "latest"
-            if spec.isTar { try writeLayoutTar(to: dest, refName: refName) } else { try writeLayout(to: dest, refName: refName) }
-        case .docker:
-            let tags = spec.name.map { [$0] } ?? names.map(\.familiar)
-            try writeDockerArchive(to: dest, repoTags: tags, imageName: ref?.description, platform: spec.platform)
-        case .registry:
-            break
-        }
-    }
 }

@@ -1,0 +1,18 @@
+import OCI
+import Publish
+import Registry
+import Sinks
+import Store
+
+extension Pipeline {
+    /// `imagectl export`: an image from the store, a layout, a tar or a registry, written to a sink.
+    public static func export(_ image: String, to spec: OutputSpec, storeRoot: String, registries: Registries) throws -> Descriptor {
+        guard let sink = spec.sink else { throw PipelineError("export writes files; to copy to a registry use imagectl push or tag") }
+        let store = try Store(root: storeRoot)
+        defer { store.close() }
+        let top = try ImageLocator.resolve(image, store: store, registries: registries, layers: true)
+        _ = try registries.fetchMissing(top, store: store)
+        try sink.write(top, from: store, names: (try? Reference(parsing: image)).map { [$0] } ?? [])
+        return top
+    }
+}

@@ -1,0 +1,56 @@
+import Foundation
+import OCI
+import Store
+
+/// Somewhere a built image goes on this machine: an OCI layout (a directory or a tar), a tarball
+/// for `docker load`. One conformer per output kind; a registry is not a sink but a push.
+public protocol ImageSink {
+    /// Writes `image` (its blobs all in `store`); `names` are its names, the first naming it there.
+    func write(_ image: Descriptor, from store: Store, names: [Reference]) throws
+}
+
+/// `type=oci,dest=DIR`: adds the image to a layout directory, keeping what else it holds.
+public struct LayoutDirectorySink: ImageSink {
+    public let path: String
+    public let name: Reference?
+
+    public func write(_ image: Descriptor, from store: Store, names: [Reference]) throws {
+        try ImageExport(store: store, image: image).writeLayout(to: path, refName: (name ?? names.first)?.tag ?? "latest")
+    }
+}
+
+/// `type=oci,dest=FILE.tar`: the layout as one tar file.
+public struct LayoutTarSink: ImageSink {
+    public let path: String
+    public let name: Reference?
+
+    public func write(_ image: Descriptor, from store: Store, names: [Reference]) throws {
+        try ImageExport(store: store, image: image).writeLayoutTar(to: path, refName: (name ?? names.first)?.tag ?? "latest")
+    }
+}
+
+/// `type=docker,dest=FILE.tar[,platform=P]`: what `docker load` and `podman load` read.
+public struct DockerArchiveSink: ImageSink {
+    public let path: String
+    public let name: String?
+    public let platform: Platform?
+
+    public func write(_ image: Descriptor, from store: Store, names: [Reference]) throws {
+        let ref = name.flatMap { try? Reference(parsing: $0) } ?? names.first
+        try ImageExport(store: store, image: image).writeDockerArchive(to: path, repoTags: name.map { [$0] } ?? names.map(\.familiar),
+                                                                       imageName: ref?.description, platform: platform)
+    }
+}
+
+extension OutputSpec {
+    /// The sink this output writes to; nil for `type=registry`, which is a push.
+    public var sink: ImageSink? {
+        guard let dest else { return nil }
+        let ref = name.flatMap { try? Reference(parsing: $0) }
+        switch kind {
+        case .oci: return isTar ? LayoutTarSink(path: dest, name: ref) : LayoutDirectorySink(path: dest, name: ref)
+        case .docker: return DockerArchiveSink(path: dest, name: name, platform: platform)
+        case .registry: return nil
+        }
+    }
+}
