@@ -17,7 +17,8 @@ public final class TestRegistry: @unchecked Sendable {
         self.mode = mode
         dir = try makeTempDir("registry-\(mode)")
         let env = tokenValidSeconds.map { ["env", "TOKEN_VALID_SECONDS=\($0)"] } ?? []
-        host = String(decoding: try run(env + [TestRegistry.packageRoot + "/Scripts/registry", mode, dir]), as: UTF8.self)
+        // Detached: the registry outlives the script and must hold none of this process's descriptors.
+        host = String(decoding: try runDetaching(env + [TestRegistry.packageRoot + "/Scripts/registry", mode, dir]), as: UTF8.self)
             .trimmingCharacters(in: .whitespacesAndNewlines)
         password = (try? String(contentsOfFile: dir + "/password", encoding: .utf8)) ?? ""
     }
