@@ -4,15 +4,7 @@ import OCI
 
 extension Builder {
     /// Cleans a source path the way Docker does: rooted at the source, `..` cannot climb out.
-    static func cleanSource(_ s: String) -> String {
-        var parts: [Substring] = []
-        for p in s.split(separator: "/") {
-            if p == "." { continue }
-            if p == ".." { if !parts.isEmpty { parts.removeLast() }; continue }
-            parts.append(p)
-        }
-        return parts.joined(separator: "/")
-    }
+    static func cleanSource(_ s: String) -> String { CleanPath.relative(s, above: .clamp) ?? "" }
 
     func contextNode(_ i: Int) -> SourceNode {
         let f = context.files[i]

@@ -243,13 +243,6 @@ extension Builder {
 
     /// Resolves `path` against a directory, lexically, as WORKDIR and COPY destinations do.
     static func joinPath(_ base: String, _ path: String) -> String {
-        let full = path.hasPrefix("/") ? path : base + "/" + path
-        var parts: [Substring] = []
-        for p in full.split(separator: "/") {
-            if p == "." { continue }
-            if p == ".." { if !parts.isEmpty { parts.removeLast() }; continue }
-            parts.append(p)
-        }
-        return "/" + parts.joined(separator: "/")
+        "/" + (CleanPath.relative(path.hasPrefix("/") ? path : base + "/" + path, above: .clamp) ?? "")
     }
 }

@@ -31,19 +31,7 @@ public struct ArchiveSplicer {
     }
 
     /// Resolves `.` and `..` lexically; nil when the path climbs above its root.
-    static func clean(_ path: PathBytes) -> PathBytes? {
-        var parts: [PathBytes] = []
-        for p in path.components {
-            if p == "." { continue }
-            if p == ".." {
-                if parts.isEmpty { return nil }
-                parts.removeLast()
-                continue
-            }
-            parts.append(p)
-        }
-        return PathBytes(joining: parts)
-    }
+    static func clean(_ path: PathBytes) -> PathBytes? { CleanPath.relative(path, above: .refuse) }
 
     /// Linux's limits (PATH_MAX 4096, NAME_MAX 255): a longer name cannot be unpacked by any runtime,
     /// and a crafted header may carry megabytes of it.

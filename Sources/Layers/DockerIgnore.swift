@@ -24,11 +24,7 @@ public struct DockerIgnore: Sendable {
                 exclusion = true
                 line = String(line.dropFirst()).trimmingCharacters(in: .whitespaces)
             }
-            let parts = line.split(separator: "/").map(String.init).filter { $0 != "." && !$0.isEmpty }
-            var cleaned: [String] = []
-            for p in parts {
-                if p == ".." { if !cleaned.isEmpty { cleaned.removeLast() } } else { cleaned.append(p) }
-            }
+            let cleaned = (CleanPath.components(line, above: .clamp) ?? []).map(String.init)
             if cleaned.isEmpty { continue }
             out.append(Pattern(parts: cleaned, exclusion: exclusion))
         }

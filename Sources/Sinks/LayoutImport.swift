@@ -1,5 +1,6 @@
 import CArchive
 import Foundation
+import Layers
 import OCI
 import Store
 
@@ -64,10 +65,10 @@ public enum LayoutImport {
         var entry: OpaquePointer?
         var buf = [UInt8](repeating: 0, count: 1 << 20)
         while archive_read_next_header(a, &entry) == ARCHIVE_OK {
-            let name = String(cString: archive_entry_pathname(entry))
-            let clean = name.split(separator: "/").filter { $0 != "." }
-            guard !clean.contains(".."), archive_entry_filetype(entry) == IMAGECTL_AE_IFREG, !clean.isEmpty else { continue }
-            let path = dir + "/" + clean.joined(separator: "/")
+            // Only regular files named inside the layout are unpacked; any other entry is skipped.
+            guard let name = archive_entry_pathname(entry), archive_entry_filetype(entry) == IMAGECTL_AE_IFREG,
+                  let clean = CleanPath.relative(String(cString: name), above: .refuse), !clean.isEmpty else { continue }
+            let path = dir + "/" + clean
             try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o644)
             guard fd >= 0 else { throw ExportError.io(path, String(cString: strerror(errno))) }
