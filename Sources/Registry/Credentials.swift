@@ -1,4 +1,5 @@
 import Foundation
+import OCI
 
 /// A username and secret for one registry; the secret is never printed.
 public struct Credential: Sendable, Equatable {
@@ -153,15 +154,7 @@ public struct CredentialStore: Sendable {
         }
         let dir = (target as NSString).deletingLastPathComponent
         let data = try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys])
-        let tmp = "\(dir)/.config.json.\(getpid()).\(UUID().uuidString.prefix(8)).tmp"
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw RegistryError.invalid("\(target): cannot be written: \(String(cString: strerror(errno)))") }
-        let ok = data.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) == $0.count } && fsync(fd) == 0
-        close(fd)
-        guard ok, rename(tmp, target) == 0 else {
-            unlink(tmp)
-            throw RegistryError.invalid("\(target): cannot be written")
-        }
+        try AtomicFile.write(data, to: target, tempPath: "\(dir)/.config.json.\(getpid()).\(UUID().uuidString.prefix(8)).tmp", mode: 0o600)
     }
 }
 

@@ -72,11 +72,7 @@ public struct ImageExport {
         }
         let tmp = Self.tempPath(dest)
         try FileCopy.copy(store.blobPath(b.digest), to: tmp)
-        guard rename(tmp, dest) == 0 else {
-            let why = String(cString: strerror(errno))
-            unlink(tmp)
-            throw ExportError.io(dest, why)
-        }
+        try AtomicFile.commit(tempPath: tmp, to: dest)
     }
 
     /// A name beside `path` for writing it whole before it takes its place.
@@ -101,17 +97,13 @@ public struct ImageExport {
 
     /// The manifest to load for `platform` (the image itself when it is a single manifest).
     func pick(_ platform: Platform?) throws -> ImageManifest {
-        if MediaType.isManifest(image.mediaType) {
-            return try CanonicalJSON.decode(ImageManifest.self, from: try store.readBlob(image.digest))
+        let view = ImageView(image, source: store, name: "type=docker")
+        if !view.isIndex { return try view.manifest(image) }
+        do { return try view.image(for: platform ?? .host).manifest } catch OCIError.noImage(_, let want, let offered) {
+            // Without platform=, an image that has none for this machine still loads: its first.
+            if platform == nil, let first = try view.manifests().first { return try view.manifest(first) }
+            throw ExportError.badOutput("type=docker", "the image has no \(want) manifest (it has \(offered.joined(separator: ", "))); pick one with platform=…")
         }
-        let index = try CanonicalJSON.decode(ImageIndex.self, from: try store.readBlob(image.digest))
-        let want = platform ?? .host
-        guard let d = index.manifests.first(where: { $0.platform.map { $0.matches(want) } ?? false })
-            ?? (platform == nil ? index.manifests.first : nil) else {
-            let offered = index.manifests.compactMap { $0.platform?.description }.joined(separator: ", ")
-            throw ExportError.badOutput("type=docker", "the image has no \(want) manifest (it has \(offered)); pick one with platform=…")
-        }
-        return try CanonicalJSON.decode(ImageManifest.self, from: try store.readBlob(d.digest))
     }
 
     /// Writes a tarball for `docker load`: the OCI layout with every platform, and a manifest.json

@@ -33,17 +33,9 @@ public struct ImageReport {
     let body: Body
 
     public init(store: Store, top: Descriptor) throws {
-        var manifests: [Descriptor] = []
-        if MediaType.isIndex(top.mediaType) {
-            manifests = try CanonicalJSON.decode(ImageIndex.self, from: try store.readBlob(top.digest)).manifests
-                .filter { MediaType.isManifest($0.mediaType) }
-        } else {
-            manifests = [top]
-        }
         var entries: [Entry] = []
-        for d in manifests {
-            let m = try CanonicalJSON.decode(ImageManifest.self, from: try store.readBlob(d.digest))
-            let c = try CanonicalJSON.decode(ImageConfig.self, from: try store.readBlob(m.config.digest))
+        for image in try ImageView(top, source: store, name: top.digest.description).images() {
+            let (d, m, c) = (image.descriptor, image.manifest, image.config)
             entries.append(Entry(platform: c.platform.description, digest: d.digest.description,
                                  size: m.size, created: c.created,
                                  layers: m.layers.map { Layer(digest: $0.digest.description, size: $0.size, mediaType: $0.mediaType) },

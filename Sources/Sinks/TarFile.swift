@@ -1,5 +1,6 @@
 import CArchive
 import Foundation
+import OCI
 
 /// A plain tar file written with libarchive, for image archives: regular files only, fixed owner
 /// and mtime, written to a temp name and renamed into place when complete.
@@ -83,11 +84,7 @@ final class TarFile {
         finished = true
         let fd = open(tmp, O_RDONLY | O_CLOEXEC)
         if fd >= 0 { fsync(fd); close(fd) }
-        guard rename(tmp, path) == 0 else {
-            let why = String(cString: strerror(errno))
-            unlink(tmp)
-            throw ExportError.io(path, why)
-        }
+        try AtomicFile.commit(tempPath: tmp, to: path)
     }
 }
 

@@ -49,14 +49,14 @@ extension Store {
 
     /// Every blob an image needs: the index or manifest itself, then manifests, configs and layers.
     public func closure(of root: Descriptor) throws -> [Descriptor] {
-        var out: [Descriptor] = [root]
-        if MediaType.isIndex(root.mediaType) {
-            let index = try CanonicalJSON.decode(ImageIndex.self, from: try readBlob(root.digest))
-            for m in index.manifests { out += try closure(of: m) }
-        } else if MediaType.isManifest(root.mediaType) {
-            let m = try CanonicalJSON.decode(ImageManifest.self, from: try readBlob(root.digest))
-            out.append(m.config)
-            out += m.layers
+        let view = ImageView(root, source: self, name: root.digest.description)
+        let documents = try IndexWalk.descriptors(from: [root], what: view.name) { d in
+            try CanonicalJSON.decode(ImageIndex.self, from: try data(d)).manifests
+        }
+        var out = documents
+        for d in documents where MediaType.isManifest(d.mediaType) {
+            let m = try view.manifest(d)
+            out += [m.config] + m.layers
         }
         return out
     }

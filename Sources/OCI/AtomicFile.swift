@@ -1,16 +1,17 @@
 import Foundation
 
-/// Writes that are all or nothing: temp file, fsync, rename, fsync of the directory.
+/// Writes that are all or nothing: temp file, fsync, rename, fsync of the directory. Every file
+/// written whole (blobs, records, layouts, tars, config.json) goes through here.
 public enum AtomicFile {
     public static func write(_ data: Data, to path: String, tempPath tmp: String, mode: mode_t = 0o644) throws {
         let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
-        guard fd >= 0 else { throw StoreError.io(tmp, String(cString: strerror(errno))) }
+        guard fd >= 0 else { throw OCIError.io(tmp, String(cString: strerror(errno))) }
         var ok = false
         defer {
             close(fd)
             if !ok { unlink(tmp) }
         }
-        guard writeAll(fd, data), fsync(fd) == 0 else { throw StoreError.io(path, String(cString: strerror(errno))) }
+        guard writeAll(fd, data), fsync(fd) == 0 else { throw OCIError.io(path, String(cString: strerror(errno))) }
         try commit(tempPath: tmp, to: path)
         ok = true
     }
@@ -37,7 +38,7 @@ public enum AtomicFile {
         guard rename(tempPath, path) == 0 else {
             let why = String(cString: strerror(errno))
             unlink(tempPath)
-            throw StoreError.io(path, why)
+            throw OCIError.io(path, why)
         }
         let dir = (path as NSString).deletingLastPathComponent
         let dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
