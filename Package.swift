@@ -21,6 +21,8 @@ let package = Package(
         .target(name: "OCI", dependencies: ["CCrypto"]),
         .target(name: "Layers", dependencies: ["OCI", "CArchive", "CCompress"]),
         .target(name: "Store", dependencies: ["OCI"]),
+        // A stage's filesystem: what its layers hold, stacked, for COPY's rules, --chown and WORKDIR.
+        .target(name: "Rootfs", dependencies: ["OCI", "Layers", "CArchive"]),
         .target(name: "Registry", dependencies: ["OCI", "CCurl", "CProcess"]),
         // Moving images between the store and registries: the registry client knows nothing of the store.
         .target(name: "Publish", dependencies: ["OCI", "Store", "Registry"]),
@@ -35,6 +37,7 @@ let package = Package(
         ]),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "OCITests", dependencies: ["OCI"]),
+        .testTarget(name: "RootfsTests", dependencies: ["Rootfs", "Layers", "OCI", "TestSupport"]),
         .testTarget(name: "LayersTests", dependencies: ["Layers", "OCI", "TestSupport"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "OCI", "TestSupport"]),
         .testTarget(name: "BuildTests", dependencies: ["Build", "Store", "OCI", "Layers", "TestSupport"]),

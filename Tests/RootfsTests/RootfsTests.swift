@@ -1,0 +1,122 @@
+import Foundation
+import Layers
+import Rootfs
+import TestSupport
+import Testing
+
+/// A layer made by Python's tarfile (an independent writer), gzipped as registries serve them.
+func makeLayer(_ dir: String, _ name: String, _ script: String) throws -> String {
+    let path = "\(dir)/\(name).tar.gz"
+    _ = try run(["python3", "-c", """
+        import io, tarfile
+        tf = tarfile.open('\(path)', 'w:gz')
+        def f(name, data=b'', mode=0o644, uid=0, gid=0):
+            t = tarfile.TarInfo(name); t.size = len(data); t.mode = mode; t.uid = uid; t.gid = gid; tf.addfile(t, io.BytesIO(data))
+        def d(name, mode=0o755, uid=0, gid=0):
+            t = tarfile.TarInfo(name); t.type = tarfile.DIRTYPE; t.mode = mode; t.uid = uid; t.gid = gid; tf.addfile(t)
+        def l(name, target):
+            t = tarfile.TarInfo(name); t.type = tarfile.SYMTYPE; t.linkname = target; tf.addfile(t)
+        \(script.split(separator: "\n").joined(separator: "\n"))
+        tf.close()
+        """])
+    return path
+}
+
+@Suite struct LayerReaderTests {
+    @Test func listsEntriesWhiteoutsAndOpaqueDirectories() throws {
+        let dir = try makeTempDir("layer-reader")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let layer = try makeLayer(dir, "l", """
+            d('etc'); f('etc/passwd', b'root:x:0:0:root:/root:/bin/sh\\n', 0o644)
+            f('app/.wh.old.txt'); f('cache/.wh..wh..opq'); d('home/app', 0o700, 1000, 1000); l('bin', 'usr/bin')
+            """)
+        let listing = try LayerReader.list(layer, name: "l")
+        #expect(listing.whiteouts == ["app/old.txt"])
+        #expect(listing.opaque == ["cache"])
+        let home = listing.entries.first { $0.path == "home/app" }
+        #expect(home?.kind == .directory && home?.mode == 0o700 && home?.uid == 1000)
+        #expect(listing.entries.first { $0.path == "bin" }?.link == "usr/bin")
+        let passwd = try LayerReader.contents(of: "etc/passwd", in: layer, name: "l", limit: 1 << 20)
+        #expect(passwd.map { String(decoding: $0, as: UTF8.self) } == "root:x:0:0:root:/root:/bin/sh\n")
+        #expect(try LayerReader.contents(of: "etc/group", in: layer, name: "l", limit: 1 << 20) == nil)
+        #expect(throws: RootfsError.self) { try LayerReader.contents(of: "etc/passwd", in: layer, name: "l", limit: 4) }
+    }
+
+    @Test func anEntryThatClimbsOutIsRefused() throws {
+        let dir = try makeTempDir("layer-escape")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let layer = try makeLayer(dir, "bad", "f('a/../../etc/shadow', b'x')")
+        #expect { try LayerReader.list(layer, name: "bad") } throws: { "\($0)".contains("climbs out of the root") }
+    }
+}
+
+@Suite struct StageFilesystemTests {
+    static func file(_ p: PathBytes) -> RootfsEntry { RootfsEntry(path: p, kind: .file, mode: 0o644) }
+    static func dir(_ p: PathBytes, uid: Int = 0) -> RootfsEntry { RootfsEntry(path: p, kind: .directory, mode: 0o755, uid: uid, gid: uid) }
+    static func link(_ p: PathBytes, _ t: PathBytes) -> RootfsEntry { RootfsEntry(path: p, kind: .symlink, mode: 0o777, link: t) }
+
+    @Test func whiteoutsAndOpaqueDirectoriesHideWhatIsBelow() {
+        var fs = StageFilesystem(layers: [LayerListing(entries: [Self.dir("etc"), Self.file("etc/a"), Self.file("etc/b"),
+                                                                 Self.dir("var/cache"), Self.file("var/cache/x")])])
+        fs.apply(LayerListing(entries: [Self.file("var/cache/new")], whiteouts: ["etc/a"], opaque: ["var/cache"]))
+        #expect(fs.entry(at: "etc/a") == nil)
+        #expect(fs.entry(at: "etc/b") != nil)
+        #expect(fs.entry(at: "var/cache/x") == nil)
+        #expect(fs.entry(at: "var/cache/new") != nil)
+        #expect(fs.isDirectory("var/cache"))
+    }
+
+    @Test func parentsALayerDoesNotListAreDirectories() {
+        let fs = StageFilesystem(layers: [LayerListing(entries: [Self.file("usr/local/bin/tool")])])
+        #expect(fs.isDirectory("usr/local/bin"))
+        #expect(fs.isDirectory("usr"))
+        #expect(fs.isDirectory(""))
+    }
+
+    @Test func aFileReplacingADirectoryTakesItsContentsAway() {
+        var fs = StageFilesystem(layers: [LayerListing(entries: [Self.dir("opt/app"), Self.file("opt/app/x")])])
+        fs.apply(LayerListing(entries: [Self.file("opt/app")]))
+        #expect(fs.entry(at: "opt/app/x") == nil)
+        #expect(!fs.isDirectory("opt/app"))
+    }
+
+    /// Links are followed inside the root: an absolute target starts again at the root and `..`
+    /// never climbs above it, so /etc -> /../../host/etc is still the stage's own /host/etc.
+    @Test func linksResolveInsideTheRoot() throws {
+        let fs = StageFilesystem(layers: [LayerListing(entries: [
+            Self.dir("usr/bin"), Self.link("bin", "usr/bin"), Self.link("etc", "/../../private/etc"), Self.dir("private/etc"),
+            Self.link("loop", "loop2"), Self.link("loop2", "loop"), Self.link("usr/bin/up", "../../../../bin"),
+        ])])
+        #expect(fs.isDirectory("bin"))
+        #expect(try fs.resolve("bin/tool").path == "usr/bin/tool")
+        #expect(try fs.resolve("etc/passwd").path == "private/etc/passwd")
+        #expect(try fs.resolve("usr/bin/up").path == "usr/bin")
+        #expect(fs.entry(at: "bin")?.kind == .symlink)
+        #expect { try fs.resolve("loop/x") } throws: { "\($0)".contains("too many levels of symbolic links") }
+    }
+}
+
+@Suite struct AccountsTests {
+    static let accounts = Accounts(passwd: Data("""
+        root:x:0:0:root:/root:/bin/sh
+        # a comment
+        broken line
+        app:x:1000:1001:App:/home/app:/bin/sh
+        """.utf8), group: Data("""
+        root:x:0:
+        app:x:1001:
+        staff:x:50:app
+        """.utf8))
+
+    @Test(arguments: [("app", 1000, 1001), ("app:staff", 1000, 50), ("1000", 1000, 1000), ("1000:50", 1000, 50),
+                      ("root:app", 0, 1001), ("app:7", 1000, 7)])
+    func resolvesAsBuildKitDoes(spec: String, uid: Int, gid: Int) throws {
+        let r = try AccountsTests.accounts.resolve(spec)
+        #expect(r.uid == uid && r.gid == gid)
+    }
+
+    @Test(arguments: ["nobody", "app:nogroup", ":app", "99999999999"])
+    func unknownNamesAreOneClearError(spec: String) {
+        #expect(throws: RootfsError.self) { try AccountsTests.accounts.resolve(spec) }
+    }
+}
