@@ -1,6 +1,6 @@
 import Foundation
 import Layers
-import Rootfs
+@testable import Rootfs
 import TestSupport
 import Testing
 
@@ -118,5 +118,31 @@ func makeLayer(_ dir: String, _ name: String, _ script: String) throws -> String
     @Test(arguments: ["nobody", "app:nogroup", ":app", "99999999999"])
     func unknownNamesAreOneClearError(spec: String) {
         #expect(throws: RootfsError.self) { try AccountsTests.accounts.resolve(spec) }
+    }
+}
+
+@Suite struct LayerIndexTests {
+    static let listing = LayerListing(entries: [
+        RootfsEntry(path: "etc", kind: .directory, mode: 0o755),
+        RootfsEntry(path: PathBytes([0x63, 0x61, 0x66, 0xe9]), kind: .file, mode: 0o4755, uid: 1000, gid: 1000, size: 12),
+        RootfsEntry(path: "bin", kind: .symlink, mode: 0o777, link: "usr/bin"),
+    ], whiteouts: ["old"], opaque: ["cache"])
+
+    @Test func roundTrips() {
+        #expect(LayerIndex.decode(LayerIndex.encode(LayerIndexTests.listing)) == LayerIndexTests.listing)
+    }
+
+    /// A damaged index is read as no index (the layer is listed again), never trusted, never a crash.
+    @Test func everyTruncationAndFlippedByteIsHandled() {
+        let good = [UInt8](LayerIndex.encode(LayerIndexTests.listing))
+        for n in 0..<good.count { #expect(LayerIndex.decode(Data(good[0..<n])) == nil) }
+        for i in good.indices {
+            var bad = good
+            bad[i] ^= 0xff
+            _ = LayerIndex.decode(Data(bad))
+        }
+        var huge = good
+        huge.replaceSubrange(LayerIndex.magic.count..<LayerIndex.magic.count + 8, with: [UInt8](repeating: 0xff, count: 8))
+        #expect(LayerIndex.decode(Data(huge)) == nil)
     }
 }
