@@ -26,7 +26,7 @@ let package = Package(
         .target(name: "Registry", dependencies: ["OCI", "CCurl", "CProcess"]),
         // Moving images between the store and registries: the registry client knows nothing of the store.
         .target(name: "Publish", dependencies: ["OCI", "Store", "Registry"]),
-        .target(name: "Build", dependencies: ["OCI", "Layers", "Store", "Registry", "Publish"]),
+        .target(name: "Build", dependencies: ["OCI", "Layers", "Rootfs", "Store", "Registry", "Publish"]),
         .target(name: "Sinks", dependencies: ["OCI", "Layers", "Store", "Registry", "Publish", "CArchive"]),
         .target(name: "Release", dependencies: ["OCI"]),
         // The whole job as library calls: the command line is flags, one call, print.
