@@ -10,31 +10,17 @@ extension Registries {
     public func pull(_ ref: Reference, into store: Store, layers: Bool) throws -> Descriptor {
         let client = client(ref.registry)
         let (data, top) = try client.manifest(ref.repository, ref.digest?.description ?? ref.tag ?? "latest")
-        // Nothing is stored until every manifest has arrived and checked out.
-        var documents = [data]
-        var manifests: [Descriptor] = []
-        if MediaType.isIndex(top.mediaType) {
-            // Nested indexes are followed within IndexWalk's limits, each digest fetched once.
-            let all = try IndexWalk.descriptors(from: [top], what: ref.description) { d in
-                let doc = d.digest == top.digest ? data : try client.manifest(ref.repository, d.digest.description).data
-                if d.digest != top.digest { documents.append(doc) }
-                return try CanonicalJSON.decode(ImageIndex.self, from: doc).manifests
-            }
-            for m in all where MediaType.isManifest(m.mediaType) {
-                documents.append(try client.manifest(ref.repository, m.digest.description).data)
-                manifests.append(m)
-            }
-        } else {
-            manifests = [top]
-        }
-        for d in documents { try store.putBlob(d) }
+        // Every index, manifest and config is read (within RemoteBlobs' budget) and checked before
+        // anything is stored; nested indexes within IndexWalk's limits, each digest once.
+        let remote = RemoteBlobs(client: client, repository: ref.repository, known: [(top, data)])
+        let view = ImageView(top, source: remote, name: ref.description)
+        let images = try view.images()
+        for (_, document) in remote.documents { try store.putBlob(document) }
         let source = BlobSource(registry: ref.registry, repository: ref.repository)
-        let view = ImageView(top, source: store, name: ref.description)
-        for m in manifests {
-            let manifest = try view.manifest(m)
-            for b in [manifest.config] + manifest.layers {
+        for image in images {
+            for b in [image.manifest.config] + image.manifest.layers {
                 try store.recordSource(b.digest, source)
-                if (b == manifest.config || layers), !store.hasBlob(b.digest) { try fetch(b, store: store) }
+                if layers, !store.hasBlob(b.digest) { try fetch(b, store: store) }
             }
         }
         return top

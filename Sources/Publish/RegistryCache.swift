@@ -46,10 +46,7 @@ public enum RegistryCache {
         guard manifest.config.mediaType == configType else {
             throw RegistryError.invalid("\(ref): not an imagectl cache (config type \(manifest.config.mediaType))")
         }
-        let tmp = store.tempPath("cache")
-        defer { unlink(tmp) }
-        try client.fetchBlob(ref.repository, manifest.config, to: tmp)
-        guard let configData = FileManager.default.contents(atPath: tmp) else { return 0 }
+        let configData = try client.blobData(ref.repository, manifest.config, limit: RemoteBlobs.memoryLimit)
         let config = try CanonicalJSON.decode(Config.self, from: configData)
         let source = BlobSource(registry: ref.registry, repository: ref.repository)
         for e in config.records {

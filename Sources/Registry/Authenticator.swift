@@ -102,11 +102,14 @@ final class Authenticator: @unchecked Sendable {
     }
 
     private func fetchToken(_ ch: Challenge, scope: String) throws -> String {
-        guard let realm = ch.parameters["realm"], var components = URLComponents(string: realm),
-              components.scheme == "https" || components.scheme == "http" else {
+        // Origin insists on a host, as libcurl would find one: `http:/host/token` has none for
+        // URLComponents but reaches host all the same, so it must not slip past the plain-HTTP rule.
+        guard let realm = ch.parameters["realm"], var components = URLComponents(string: realm), let origin = Origin(realm),
+              components.host?.lowercased() == origin.host else {
             throw RegistryError.invalid("\(registry): the auth challenge has no usable realm")
         }
-        if components.scheme == "http", let h = components.host, !RegistryClient.isLoopback(h), !options.insecureHosts.contains(h) {
+        if origin.scheme == "http", !RegistryClient.isLoopback(origin.host), options.insecureHosts.isDisjoint(with: origin.names) {
+            let h = origin.host
             throw RegistryError.invalid("\(registry): the auth challenge sends credentials to \(h) over plain HTTP; refused (pass --insecure-registry \(h) to allow it)")
         }
         let c = try credentials()

@@ -93,8 +93,14 @@ extension RegistryClient {
         var tags: [String] = []
         var path = "\(repo)/tags/list"
         let root = try baseURL()
+        var visited = Set<String>()
+        var bytes = 0
         for _ in 0..<RegistryClient.maxTagPages {
             let r = try send("GET", path, scope: scope(repo), operation: "list tags of \(repo)")
+            bytes += r.body.count
+            guard bytes <= RegistryClient.maxTagBytes else {
+                throw RegistryError.invalid("\(registry)/\(repo): the tag list is larger than \(RegistryClient.maxTagBytes >> 20) MB; refused")
+            }
             if r.status == 404 { throw RegistryError.notFound("\(registry)/\(repo)") }
             guard r.status == 200 else { throw failure(r, operation: "list tags", repository: repo) }
             let json = try? JSONSerialization.jsonObject(with: r.body) as? [String: Any]
@@ -104,12 +110,17 @@ extension RegistryClient {
             guard Origin(url) == Origin(root) else {
                 throw RegistryError.invalid("\(registry): the next page of tags is on another host (\(Origin(url)?.host ?? "?")); refused")
             }
+            guard visited.insert(url).inserted else {
+                throw RegistryError.invalid("\(registry)/\(repo): the tag list's pages lead back to one already read; refused")
+            }
             path = url
         }
         throw RegistryError.invalid("\(registry)/\(repo): more than \(RegistryClient.maxTagPages) pages of tags; refused")
     }
 
     static let maxTagPages = 1000
+    /// A million tags of 64 bytes: more than any repository holds.
+    static let maxTagBytes = 64 << 20
 
     /// The target of a `Link` header value whose rel is "next": `<URL>; rel="next"`.
     static func nextLink(_ value: String) -> String? {

@@ -63,9 +63,13 @@ public final class RegistryClient: @unchecked Sendable {
         auth = Authenticator(registry: registry, options: options)
     }
 
+    /// Whether `host` (`name`, `name:port`, `[v6]:port`) is this machine: `localhost`, `::1` or a
+    /// literal address in 127/8. A name that merely starts with "127." is someone else's.
     static func isLoopback(_ host: String) -> Bool {
         let name = host.hasPrefix("[") ? String(host.dropFirst().prefix { $0 != "]" }) : String(host.split(separator: ":").first ?? "")
-        return name == "localhost" || name == "::1" || name.hasPrefix("127.")
+        if name.lowercased() == "localhost" || name == "::1" { return true }
+        var addr = in_addr()
+        return inet_pton(AF_INET, name, &addr) == 1 && UInt32(bigEndian: addr.s_addr) >> 24 == 127
     }
 
     func withSession<T>(_ body: (HTTPTransport) throws -> T) rethrows -> T {
@@ -172,7 +176,8 @@ public final class RegistryClient: @unchecked Sendable {
         let root = try baseURL()
         let rules = URLRules(registry: registry, insecureHosts: options.insecureHosts)
         let home = Origin(root)
-        var url = path.hasPrefix("http://") || path.hasPrefix("https://") ? try rules.follow(path, from: root, what: operation) : root + path
+        // A URL the registry handed back (an upload location) is held to the rules; a path is ours.
+        var url = URLComponents(string: path)?.scheme != nil ? try rules.follow(path, from: root, what: operation) : root + path
         var reauthorized = false
         var redirects = 0
         while true {

@@ -10,14 +10,28 @@ public final class RemoteBlobs: BlobReader, @unchecked Sendable {
     let repository: String
     private let lock = NSLock()
     private var fetched: [Digest: Data] = [:]
+    private var order: [Digest] = []
+    private var spent: Int64 = 0
 
-    /// Configs and other documents read this way stay small; layers go to files (`fetchBlob`).
-    static let memoryLimit: Int64 = 64 << 20
+    /// What one image's documents (indexes, manifests, configs) may weigh in all: a walk of
+    /// thousands of 4 MB manifests must not fill the memory. Layers go to files (`fetchBlob`).
+    public static let memoryLimit: Int64 = 64 << 20
+
+    /// Every document read so far, in the order it was first read.
+    public var documents: [(Descriptor, Data)] {
+        lock.lock()
+        defer { lock.unlock() }
+        return order.compactMap { d in fetched[d].map { (Descriptor(mediaType: "", digest: d, size: Int64($0.count)), $0) } }
+    }
 
     public init(client: RegistryClient, repository: String, known: [(Descriptor, Data)] = []) {
         self.client = client
         self.repository = repository
-        for (d, data) in known { fetched[d.digest] = data }
+        for (d, data) in known {
+            fetched[d.digest] = data
+            order.append(d.digest)
+            spent += Int64(data.count)
+        }
     }
 
     public func data(_ d: Descriptor) throws -> Data {
@@ -25,6 +39,12 @@ public final class RemoteBlobs: BlobReader, @unchecked Sendable {
         let kept = fetched[d.digest]
         lock.unlock()
         if let kept { return kept }
+        lock.lock()
+        let overBudget = d.size > RemoteBlobs.memoryLimit - spent
+        lock.unlock()
+        if overBudget {
+            throw RegistryError.invalid("\(client.registry)/\(repository): the image's manifests and configs weigh more than \(RemoteBlobs.memoryLimit >> 20) MB; refused")
+        }
         let data: Data
         if MediaType.isIndex(d.mediaType) || MediaType.isManifest(d.mediaType) {
             data = try client.manifest(repository, d.digest.description).data
@@ -35,7 +55,11 @@ public final class RemoteBlobs: BlobReader, @unchecked Sendable {
             throw RegistryError.invalid("\(client.registry)/\(repository)@\(d.digest): \(data.count) bytes where the descriptor says \(d.size)")
         }
         lock.lock()
-        fetched[d.digest] = data
+        if fetched[d.digest] == nil {
+            fetched[d.digest] = data
+            order.append(d.digest)
+            spent += Int64(data.count)
+        }
         lock.unlock()
         return data
     }

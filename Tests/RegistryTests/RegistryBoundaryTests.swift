@@ -178,3 +178,55 @@ final class Counter: @unchecked Sendable {
         return n
     }
 }
+
+/// Fixes from an attacker's review of the boundary.
+@Suite struct RegistryBoundaryReviewTests {
+    /// URLComponents sees no host in `http:/evil.test/token`, libcurl does; a name that starts with
+    /// "127." is not this machine. Neither may carry credentials over plain HTTP.
+    @Test(arguments: ["http:/evil.test/token", "http://127.evil.test/token", "http:evil.test/token"])
+    func aPlainHTTPRealmCannotHideItsHost(realm: String) throws {
+        let fake = FakeTransport { r in
+            r.url.hasPrefix("https://registry.test/") ? .init(status: 401, headers: ["WWW-Authenticate": #"Bearer realm="\#(realm)",service="s""#])
+                : .init(status: 200, body: Data(#"{"token":"t"}"#.utf8))
+        }
+        #expect(throws: RegistryError.self) { try fake.client(credential: Credential(username: "u", secret: "pw")).tags("ml") }
+        #expect(fake.seen.allSatisfy { $0.url.hasPrefix("https://registry.test/") }, "\(fake.seen.map(\.url))")
+    }
+
+    @Test(arguments: [("localhost:5000", true), ("127.0.0.1", true), ("127.1.2.3:80", true), ("[::1]:5000", true),
+                      ("127.evil.test", false), ("127.0.0.1.evil.test", false), ("ghcr.io", false)])
+    func loopbackIsAnAddressNotAPrefix(host: String, loopback: Bool) {
+        #expect(RegistryClient.isLoopback(host) == loopback)
+    }
+
+    @Test func anUploadLocationInCapitalsIsFollowedNotAppended() throws {
+        let fake = RegistryBoundaryTests.registry { r in
+            switch r.method {
+            case "POST": return .init(status: 202, headers: ["Location": "HTTPS://registry.test/v2/ml/blobs/uploads/7"])
+            case "PUT": return .init(status: 201)
+            default: return .init(status: 404)
+            }
+        }
+        try fake.client(credential: Credential(username: "u", secret: "pw")).upload("ml", RegistryBoundaryTests.blob, file: "/dev/null")
+        #expect(fake.requests("PUT").first.map { $0.url.lowercased().hasPrefix("https://registry.test/v2/ml/blobs/uploads/7?digest=") } == true)
+    }
+
+    @Test func tagPagesThatLeadBackAreRefused() throws {
+        let fake = RegistryBoundaryTests.registry { _ in
+            .init(status: 200, headers: ["Link": #"</v2/ml/tags/list?last=a>; rel="next""#], body: Data(#"{"tags":["a"]}"#.utf8))
+        }
+        #expect { try fake.client(credential: Credential(username: "u", secret: "pw")).tags("ml") } throws: { "\($0)".contains("lead back") }
+        #expect(fake.requests("GET", containing: "tags/list").count == 2)
+    }
+
+    /// A manifest naming a 65 MB config: refused before a byte of it is asked for.
+    @Test func documentsOverTheMemoryBudgetAreRefusedUnread() throws {
+        let manifest = Data(#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:\#(String(repeating: "b", count: 64))","size":\#(65 << 20)},"layers":[]}"#.utf8)
+        let fake = RegistryBoundaryTests.registry { _ in .init(status: 200, headers: ["Content-Type": MediaType.ociManifest], body: manifest) }
+        let client = fake.client(credential: Credential(username: "u", secret: "pw"))
+        let (data, top) = try client.manifest("ml", "1")
+        let view = ImageView(top, source: RemoteBlobs(client: client, repository: "ml", known: [(top, data)]), name: "x")
+        #expect { try view.images() } throws: { "\($0)".contains("weigh more than 64 MB") }
+        #expect(fake.requests("GET", containing: "/blobs/").isEmpty)
+    }
+}
