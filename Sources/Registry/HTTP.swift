@@ -168,7 +168,9 @@ public final class CurlSession: HTTPTransport, @unchecked Sendable {
         long(CURLOPT_NOSIGNAL, 1)
         long(CURLOPT_FOLLOWLOCATION, 0)
         long(CURLOPT_TIMEOUT_MS, Int(min(request.timeout, 86_400) * 1000))
-        long(CURLOPT_CONNECTTIMEOUT, 30)
+        // Well inside the deadline, so a dropped SYN is a connection failure to retry, not a server
+        // that was too slow to wait for again.
+        long(CURLOPT_CONNECTTIMEOUT, 10)
         // A transfer slower than 1 kB/s for a minute is stalled: fail it so the retry policy can act.
         long(CURLOPT_LOW_SPEED_LIMIT, 1024)
         long(CURLOPT_LOW_SPEED_TIME, 60)

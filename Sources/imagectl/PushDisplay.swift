@@ -37,7 +37,7 @@ final class PushDisplay: @unchecked Sendable {
             let started = active.first { $0.digest == id }?.started ?? Date()
             active.removeAll { $0.digest == id }
             let seconds = max(Date().timeIntervalSince(started), 0.001)
-            emit("pushed   \(id) \(formatBytes(e.size)) in \(String(format: "%.2f", seconds))s (\(formatBytes(Int64(Double(e.size) / seconds)))/s)")
+            emit("pushed   \(id) \(formatBytes(e.size)) in \(String(format: "%.2f", seconds))s (\(formatBytes(Int64(exactly: (Double(e.size) / seconds).rounded()) ?? .max))/s)")
         case .manifest: emit("manifest \(id) \(e.detail)")
         case .tagged: emit("tagged   \(e.detail)")
         }
@@ -62,7 +62,7 @@ final class PushDisplay: @unchecked Sendable {
         for a in active {
             let seconds = max(Date().timeIntervalSince(a.started), 0.001)
             let pct = a.size > 0 ? Int(Double(a.sent) * 100 / Double(a.size)) : 100
-            text += "  pushing \(a.digest) \(formatBytes(a.sent)) / \(formatBytes(a.size)) \(pct)% \(formatBytes(Int64(Double(a.sent) / seconds)))/s\n"
+            text += "  pushing \(a.digest) \(formatBytes(a.sent)) / \(formatBytes(a.size)) \(pct)% \(formatBytes(Int64(exactly: (Double(a.sent) / seconds).rounded()) ?? .max))/s\n"
         }
         standardError(text, terminator: "")
         drawn = active.count
