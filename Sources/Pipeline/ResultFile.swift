@@ -16,7 +16,13 @@ public struct ResultFile: Sendable {
     /// would leave the tags moved and the job failed.
     public func check() throws {
         var st = stat()
-        if stat(path, &st) == 0, st.st_mode & S_IFMT == S_IFDIR { throw failure(reason: SystemError.reason(EISDIR)) }
+        if stat(path, &st) == 0 {
+            // It is there (a file, /dev/stdout, a pipe): written in place, so it must be writable;
+            // its directory need not be.
+            if st.st_mode & S_IFMT == S_IFDIR { throw failure(reason: SystemError.reason(EISDIR)) }
+            guard access(path, W_OK) == 0 else { throw failure(reason: SystemError.reason(errno)) }
+            return
+        }
         let dir = (path as NSString).deletingLastPathComponent
         let parent = dir.isEmpty ? "." : dir
         guard stat(parent, &st) == 0 else { throw failure(reason: SystemError.reason(errno)) }

@@ -17,11 +17,17 @@ enum CLI {
 
     /// Runs imagectl with its own store; never throws on a non-zero exit, so tests can assert on it.
     /// A run past `timeout` is killed and reported as a hang, so a hang fails its test, not the suite.
+    /// `user`: run as that uid (and gid), as a CI runner's non-root user.
     static func run(_ args: [String], home: String, environment: [String: String] = [:], stdin: String? = nil,
-                    directory: String? = nil, timeout: TimeInterval = 300) throws -> Result {
+                    directory: String? = nil, timeout: TimeInterval = 300, user: Int? = nil) throws -> Result {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: binary)
-        p.arguments = args
+        if let user {
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+            p.arguments = ["--reuid=\(user)", "--regid=\(user)", "--clear-groups", binary] + args
+        } else {
+            p.executableURL = URL(fileURLWithPath: binary)
+            p.arguments = args
+        }
         if let directory { p.currentDirectoryURL = URL(fileURLWithPath: directory) }
         let input = Pipe()
         p.standardInput = input

@@ -58,3 +58,23 @@ import Testing
         }
     }
 }
+
+@Suite struct ResultFileAsUserTests {
+    /// CI runners are not root: a result file the user may write, in a directory the user may not
+    /// (as /dev/stdout is in /dev), is written in place, as buildx does.
+    @Test(arguments: ["--iidfile", "--metadata-file"])
+    func aWritableFileInAReadOnlyDirectoryIsWrittenInPlace(_ flag: String) throws {
+        let tmp = try makeTempDir("result-user")
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
+        try write("hello\n", to: tmp + "/ctx/a.txt")
+        try write("FROM scratch\nCOPY a.txt /a.txt\n", to: tmp + "/ctx/Containerfile")
+        try FileManager.default.createDirectory(atPath: tmp + "/store", withIntermediateDirectories: true)
+        try write("", to: tmp + "/readonly/result")
+        _ = try run(["chown", "-R", "65534:65534", tmp + "/ctx", tmp + "/store", tmp + "/readonly/result"])
+        chmod(tmp, 0o755)
+        chmod(tmp + "/readonly", 0o555)
+        let r = try CLI.run(["build", "--progress", "quiet", flag, tmp + "/readonly/result", tmp + "/ctx"], home: tmp + "/store", user: 65534)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(try String(contentsOfFile: tmp + "/readonly/result", encoding: .utf8).contains("sha256:"))
+    }
+}
