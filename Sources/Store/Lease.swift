@@ -94,7 +94,9 @@ final class Lease: @unchecked Sendable {
 
     /// The live leases and every blob they name; the files of dead leases are removed.
     /// Called by prune with the store lock held exclusive.
-    static func live(root: String) -> (ids: Set<String>, digests: Set<Digest>) {
+    /// A lease file that cannot be opened for another reason than being gone (or being a planted
+    /// link) cannot be told dead: prune stops rather than delete what it may protect.
+    static func live(root: String) throws -> (ids: Set<String>, digests: Set<Digest>) {
         let dir = root + "/leases"
         var ids = Set<String>()
         var digests = Set<Digest>()
@@ -102,8 +104,12 @@ final class Lease: @unchecked Sendable {
             let path = "\(dir)/\(name)"
             let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
             guard fd >= 0 else {
-                unlink(path)
-                continue
+                if errno == ENOENT { continue }
+                if errno == ELOOP {
+                    unlink(path)
+                    continue
+                }
+                throw StoreError.io(path, String(cString: strerror(errno)) + "; nothing was pruned")
             }
             defer { close(fd) }
             if flock(fd, LOCK_SH | LOCK_NB) == 0 {

@@ -18,7 +18,7 @@ extension Store {
     public func prune(all: Bool) throws -> PruneResult {
         try StoreLock.hold(root: root, exclusive: true) {
             var r = PruneResult()
-            let leases = Lease.live(root: root)
+            let leases = try Lease.live(root: root)
             for name in (try? FileManager.default.contentsOfDirectory(atPath: tmpDir)) ?? [] {
                 if let owner = Lease.owner(ofTemp: name), leases.ids.contains(owner) { continue }
                 if (try? FileManager.default.removeItem(atPath: "\(tmpDir)/\(name)")) != nil { r.tempFilesRemoved += 1 }
