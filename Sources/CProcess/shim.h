@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -14,13 +15,18 @@ static inline int imagectl_pipe_cloexec(int fds[2]) { return (int)syscall(SYS_pi
 // so a helper never outlives imagectl, even after kill -9. Between fork and exec the child calls
 // only async-signal-safe functions. Returns the pid, or -1 with errno set.
 static inline pid_t imagectl_spawn(const char *path, char *const argv[], char *const envp[], int in, int out, int err) {
+    // Kernels before 5.9 have no close_range: then every descriptor up to the limit is closed.
+    struct rlimit files;
+    long highest = getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur != RLIM_INFINITY && files.rlim_cur < 65536 ? (long)files.rlim_cur : 65536;
     pid_t parent = getpid();
     pid_t pid = fork();
     if (pid != 0) return pid;
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent) _exit(127);
     if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0) _exit(127);
-    syscall(SYS_close_range, 3U, ~0U, 0U);
+    if (syscall(SYS_close_range, 3U, ~0U, 0U) != 0) {
+        for (long fd = 3; fd < highest; fd++) close((int)fd);
+    }
     signal(SIGPIPE, SIG_DFL);
     execve(path, argv, envp);
     _exit(127);

@@ -20,6 +20,9 @@ struct HelperProcess {
 
     static let outputLimit = 1 << 20
 
+    /// A write to a pipe whose reader is gone raises SIGPIPE, whose default kills the process.
+    static let ignoreBrokenPipes: Void = { signal(SIGPIPE, SIG_IGN) }()
+
     static func run(_ arguments: [String], input: Data, environment: [String: String], timeout: Double = 60) throws -> Outcome {
         var inPipe: [Int32] = [-1, -1], outPipe: [Int32] = [-1, -1], errPipe: [Int32] = [-1, -1]
         guard let path = executable(arguments[0], environment: environment) else { throw Failure.notFound }
@@ -41,7 +44,9 @@ struct HelperProcess {
             open.remove(fd)
         }
         // The input is a host name or one small JSON document: far below a pipe's buffer, so the
-        // write cannot block on a helper that does not read it (SIGPIPE is ignored process-wide).
+        // write cannot block on a helper that does not read it; one that has already exited makes
+        // it fail with EPIPE, which its exit status then explains, rather than kill us.
+        _ = HelperProcess.ignoreBrokenPipes
         _ = input.withUnsafeBytes { write(inPipe[1], $0.baseAddress, $0.count) }
         close(inPipe[1])
         open.remove(inPipe[1])

@@ -8,8 +8,7 @@ import Testing
         let registry = try TestRegistry("basic")
         let tmp = try makeTempDir("helper-lifetime")
         defer { registry.stop(); try? FileManager.default.removeItem(atPath: tmp) }
-        try write("#!/bin/sh\necho $$ > \"$(dirname \"$0\")/helper.pid\"\nexec sleep 598.5\n", to: tmp + "/docker-credential-slow")
-        chmod(tmp + "/docker-credential-slow", 0o755)
+        try writeExecutable("#!/bin/sh\necho $$ > \"$(dirname \"$0\")/helper.pid\"\nexec sleep 598.5\n", to: tmp + "/docker-credential-slow")
         try write(#"{"credHelpers":{"\#(registry.host)":"slow"}}"#, to: tmp + "/config.json")
         let path = tmp + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
         let r = try CLI.run(["ls", "\(registry.host)/ml/hello"], home: tmp + "/store", environment: ["DOCKER_CONFIG": tmp, "PATH": path], timeout: 4)

@@ -9,8 +9,7 @@ import Testing
     /// A `docker-credential-NAME` script in a fresh directory, and a config.json naming it.
     static func helper(_ name: String, _ script: String) throws -> (store: CredentialStore, dir: String) {
         let dir = try makeTempDir("helper")
-        try write("#!/bin/sh\n" + script, to: dir + "/docker-credential-\(name)")
-        chmod(dir + "/docker-credential-\(name)", 0o755)
+        try writeExecutable("#!/bin/sh\n" + script, to: dir + "/docker-credential-\(name)")
         try write(#"{"credHelpers":{"registry.test":"\#(name)"}}"#, to: dir + "/config.json")
         let path = dir + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
         return (CredentialStore(environment: ["DOCKER_CONFIG": dir, "PATH": path]), dir)

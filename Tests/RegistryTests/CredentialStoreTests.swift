@@ -37,9 +37,8 @@ import Testing
     @Test func credentialHelperIsRun() throws {
         let dir = try makeTempDir("helper")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        try write("#!/bin/sh\nread host\necho '{\"ServerURL\":\"'$host'\",\"Username\":\"helper-user\",\"Secret\":\"helper-secret\"}'\n",
-                  to: dir + "/bin/docker-credential-test")
-        chmod(dir + "/bin/docker-credential-test", 0o755)
+        try writeExecutable("#!/bin/sh\nread host\necho '{\"ServerURL\":\"'$host'\",\"Username\":\"helper-user\",\"Secret\":\"helper-secret\"}'\n",
+                            to: dir + "/bin/docker-credential-test")
         try write(#"{"credHelpers":{"ghcr.io":"test"}}"#, to: dir + "/config.json")
         let store = CredentialStore(environment: ["DOCKER_CONFIG": dir, "PATH": dir + "/bin:/usr/bin:/bin"])
         #expect(try store.lookup("ghcr.io") == Credential(username: "helper-user", secret: "helper-secret"))

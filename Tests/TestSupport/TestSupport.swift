@@ -46,6 +46,14 @@ public func write(_ text: String, to path: String) throws {
     try Data(text.utf8).write(to: URL(fileURLWithPath: path))
 }
 
+/// Writes a script to run, from another process: a descriptor open for writing in this process
+/// could reach a child another test forks at that moment, and exec of the script would then fail
+/// with "Text file busy".
+public func writeExecutable(_ text: String, to path: String) throws {
+    try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+    try run(["install", "-m", "755", "/dev/stdin", path], stdin: Data(text.utf8))
+}
+
 /// Runs a tool that may leave a daemon behind (podman's conmon): the tool starts with every
 /// descriptor above stderr closed, so the daemon cannot hold the pipes this process waits on.
 @discardableResult
