@@ -1,7 +1,7 @@
 import Foundation
 import Layers
 import OCI
-import Registry
+import Publish
 import Store
 
 extension Builder {
@@ -12,21 +12,14 @@ extension Builder {
         guard let registries else {
             throw BuildError("FROM \(ref.familiar): registry base images need network access to the registry")
         }
-        let client = registries.client(ref.registry)
-        let reference = ref.digest?.description ?? ref.tag ?? "latest"
-        let (data, top) = try client.manifest(ref.repository, reference)
-        let view = ImageView(top, source: RemoteBlobs(client: client, repository: ref.repository, known: [(top, data)]), name: "FROM \(ref.familiar)")
         let image: ImageView.Image
-        do { image = try view.image(for: platform) } catch let e as OCIError {
+        do { image = try registries.baseImage(ref, platform: platform, store: store, name: "FROM \(ref.familiar)") } catch let e as OCIError {
             throw BuildError("\(e)")
         }
         let manifest = image.manifest, descriptor = image.descriptor
-        // The config goes into the store: a push or an export of this image needs it.
-        if !store.hasBlob(manifest.config.digest) { try store.putBlob(try view.source.data(manifest.config)) }
         var config = image.config
         var layers: [Descriptor] = []
         for layer in manifest.layers {
-            try store.recordSource(layer.digest, BlobSource(registry: ref.registry, repository: ref.repository))
             var l = layer
             l.mediaType = Builder.ociLayerType(layer.mediaType)
             l.urls = nil

@@ -1,6 +1,7 @@
 import Foundation
 import OCI
 import Publish
+import Sinks
 import Registry
 import Store
 

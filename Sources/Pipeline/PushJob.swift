@@ -86,7 +86,8 @@ extension Pipeline {
     }
 
     /// `imagectl rollback`: points `tag` back at the build of commit `sha` (its BRANCH-SHA tag).
-    public static func rollback(_ repo: Reference, to sha: String, tag: String, storeRoot: String, registries: Registries) throws -> Rollback {
+    public static func rollback(_ repo: Reference, to sha: String, tag: String, storeRoot: String, registries: Registries,
+                                note: (String) -> Void = { _ in }) throws -> Rollback {
         let commit = sha.lowercased()
         guard commit.count >= 4, commit.allSatisfy(\.isHexDigit) else { throw PipelineError("--to takes a commit SHA (at least 4 hex digits)") }
         let tags = try registries.client(repo.registry).tags(repo.repository)
@@ -99,6 +100,8 @@ extension Pipeline {
         guard let pick = matches.first else {
             throw PipelineError("\(repo.registry)/\(repo.repository) has no tag for commit \(sha) (tags: \(tags.sorted().prefix(10).joined(separator: ", ")))")
         }
+        // Said before the tag moves, so a failed retag still shows which build was meant.
+        if matches.count > 1 { note("several builds match \(sha) (\(matches.joined(separator: ", "))); using \(pick)") }
         var src = repo
         src.tag = pick
         var dst = repo

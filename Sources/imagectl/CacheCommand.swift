@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Pipeline
 import Store
 
 struct CacheCommand: ParsableCommand {
@@ -11,9 +12,9 @@ struct CacheCommand: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "du", abstract: "Show how much the store holds.")
         func run() throws {
             try guarded {
-                let store = try Store(root: Store.defaultRoot())
-                let u = store.usage()
-                print("store: \(store.root)")
+                let root = Store.defaultRoot()
+                let u = try Pipeline.usage(storeRoot: root)
+                print("store: \(root)")
                 print("blobs: \(u.blobs) (\(formatBytes(u.blobBytes)))")
                 print("cached layers: \(u.cacheRecords)")
                 print("images: \(u.images)")
@@ -30,7 +31,7 @@ struct CacheCommand: ParsableCommand {
         var all = false
         func run() throws {
             try guarded {
-                let r = try Store(root: Store.defaultRoot()).prune(all: all)
+                let r = try Pipeline.prune(all: all, storeRoot: Store.defaultRoot())
                 print("removed \(r.blobsRemoved) blob(s) (\(formatBytes(r.bytesFreed))), \(r.recordsRemoved) cache record(s), \(r.tempFilesRemoved) temp file(s)")
             }
         }
@@ -42,7 +43,7 @@ struct CacheCommand: ParsableCommand {
             abstract: "Re-hash every blob and report any that do not match their digest; remove cache records whose layer is missing or damaged.")
         func run() throws {
             try guarded {
-                let r = try Store(root: Store.defaultRoot()).verify()
+                let r = try Pipeline.verify(storeRoot: Store.defaultRoot())
                 for d in r.corrupt { print("corrupt: \(d)") }
                 for line in r.removedRecords { print("removed cache record \(line)") }
                 print("checked \(r.checked) blob(s), \(r.corrupt.count) corrupt")

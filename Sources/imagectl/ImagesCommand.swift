@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Pipeline
 import Store
 
 struct ImagesCommand: ParsableCommand {
@@ -7,8 +8,7 @@ struct ImagesCommand: ParsableCommand {
 
     func run() throws {
         try guarded {
-            let store = try Store(root: Store.defaultRoot())
-            for image in store.images() {
+            for image in try Pipeline.images(storeRoot: Store.defaultRoot()) {
                 let kind = image.descriptor.mediaType.contains("index") ? "index" : "manifest"
                 print("\(image.name)\t\(image.descriptor.digest)\t\(kind)")
             }

@@ -48,10 +48,8 @@ struct LogoutCommand: ParsableCommand {
 
     func run() throws {
         try guarded {
-            let host = RegistryHost.normalise(registry)
-            if try CredentialStore().remove(host) { print("Removed login credentials for \(host)") } else {
-                print("Not logged in to \(host)")
-            }
+            let (host, removed) = try Pipeline.logout(registry)
+            print(removed ? "Removed login credentials for \(host)" : "Not logged in to \(host)")
         }
     }
 }

@@ -63,8 +63,9 @@ struct RollbackCommand: ParsableCommand {
     func run() throws {
         try guarded {
             let repo = try Reference(parsing: repository, defaultTag: false)
-            let r = try Pipeline.rollback(repo, to: to, tag: tag, storeRoot: Store.defaultRoot(), registries: try registryFlags.registries())
-            if r.matches.count > 1 { standardError("several builds match \(to) (\(r.matches.joined(separator: ", "))); using \(r.picked)") }
+            let r = try Pipeline.rollback(repo, to: to, tag: tag, storeRoot: Store.defaultRoot(), registries: try registryFlags.registries()) {
+                standardError($0)
+            }
             standardError("\(repo.registry)/\(repo.repository):\(tag) -> \(r.picked) (\(r.digest))")
             print(r.digest)
         }
