@@ -79,10 +79,12 @@ public struct ImageExport {
     static func tempPath(_ path: String) -> String { "\(path).tmp-\(getpid())-\(UUID().uuidString)" }
 
     /// Writes an OCI layout as one tar file.
-    public func writeLayoutTar(to path: String, refName: String?) throws {
+    /// The index names the image as buildx does (`io.containerd.image.name` and the tag as
+    /// `org.opencontainers.image.ref.name`), so `podman load` and `ctr import` give it its name.
+    public func writeLayoutTar(to path: String, name: Reference?) throws {
         let tar = try TarFile(path: path)
         try tar.add("oci-layout", data: Self.layoutMarker)
-        try tar.add("index.json", data: try index(refName: refName))
+        try tar.add("index.json", data: try index(refName: name?.tag ?? "latest", extra: name.map { ["io.containerd.image.name": $0.description] } ?? [:]))
         try addBlobs(to: tar)
         try tar.finish()
     }

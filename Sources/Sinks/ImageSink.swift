@@ -25,7 +25,7 @@ public struct LayoutTarSink: ImageSink {
     public let name: Reference?
 
     public func write(_ image: Descriptor, from store: Store, names: [Reference]) throws {
-        try ImageExport(store: store, image: image).writeLayoutTar(to: path, refName: (name ?? names.first)?.tag ?? "latest")
+        try ImageExport(store: store, image: image).writeLayoutTar(to: path, name: name ?? names.first)
     }
 }
 

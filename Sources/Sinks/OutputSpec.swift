@@ -8,6 +8,10 @@ public struct OutputSpec: Sendable, Equatable {
     public var dest: String?
     public var platform: Platform?
     public var name: String?
+    /// `tar=true|false` for type=oci: a tar file or a layout directory (default: from dest).
+    public var tar: Bool?
+    /// `compression=gzip|zstd` and `compression-level=N`, as buildx takes them: the layers'.
+    public var compression: String?
 
     public init(parsing spec: String) throws {
         var fields: [String: String] = [:]
@@ -24,9 +28,25 @@ public struct OutputSpec: Sendable, Equatable {
         dest = fields.removeValue(forKey: "dest")
         name = fields.removeValue(forKey: "name")
         if let p = fields.removeValue(forKey: "platform") { platform = try Platform(parsing: p) }
-        fields.removeValue(forKey: "tar")
+        if let t = fields.removeValue(forKey: "tar") {
+            guard let b = Bool(t.lowercased()) else { throw ExportError.badOutput(spec, "tar takes true or false") }
+            tar = b
+        }
+        if let c = fields.removeValue(forKey: "compression") {
+            compression = c + (fields.removeValue(forKey: "compression-level").map { ",level=" + $0 } ?? "")
+        } else if fields["compression-level"] != nil {
+            throw ExportError.badOutput(spec, "compression-level goes with compression=gzip|zstd")
+        }
+        // Layers are compressed once, when they are built: forcing is what they already are.
+        fields.removeValue(forKey: "force-compression")
+        if let m = fields.removeValue(forKey: "oci-mediatypes"), m.lowercased() != "true" {
+            throw ExportError.badOutput(spec, "imagectl writes OCI media types only (oci-mediatypes=\(m) is not supported)")
+        }
+        if kind == .registry, let p = fields.removeValue(forKey: "push"), p.lowercased() != "true" {
+            throw ExportError.badOutput(spec, "type=registry pushes; push=\(p) would build without pushing (use type=oci or drop --output)")
+        }
         if let unknown = fields.keys.sorted().first {
-            throw ExportError.badOutput(spec, "unknown key \"\(unknown)\" (known: type, dest, name, platform)")
+            throw ExportError.badOutput(spec, "unknown key \"\(unknown)\" (known: type, dest, name, platform, tar, compression, compression-level, oci-mediatypes)")
         }
         if kind != .registry, dest == nil || dest!.isEmpty {
             throw ExportError.badOutput(spec, "needs dest=PATH (a directory, or a file ending in .tar)")
@@ -36,6 +56,9 @@ public struct OutputSpec: Sendable, Equatable {
         }
     }
 
-    /// Whether an OCI output goes to a tar file rather than a directory.
-    public var isTar: Bool { dest?.hasSuffix(".tar") ?? false }
+    /// Whether an OCI output goes to a tar file (or standard output, `dest=-`) rather than a directory.
+    public var isTar: Bool { tar ?? (dest == "-" || (dest?.hasSuffix(".tar") ?? false)) }
+
+    /// Whether the output goes to standard output, which then carries nothing else.
+    public var isStandardOutput: Bool { dest == "-" }
 }

@@ -3,7 +3,8 @@ import Foundation
 import OCI
 
 /// A plain tar file written with libarchive, for image archives: regular files only, fixed owner
-/// and mtime, written to a temp name and renamed into place when complete.
+/// and mtime, written to a temp name and renamed into place when complete; `-` is standard
+/// output (`imagectl build -o type=docker,dest=- . | docker load`).
 final class TarFile {
     private let archive: OpaquePointer
     private let path: String
@@ -12,12 +13,13 @@ final class TarFile {
 
     init(path: String) throws {
         self.path = path
-        tmp = path + ".tmp-\(getpid())"
+        tmp = path == "-" ? "" : path + ".tmp-\(getpid())"
         archive = archive_write_new()
         archive_write_set_format_pax_restricted(archive)
         archive_write_set_bytes_in_last_block(archive, 1)
         // Every stored property is set, so deinit frees the archive when this throws.
-        guard archive_write_open_filename(archive, tmp) == ARCHIVE_OK else {
+        let opened = path == "-" ? archive_write_open_fd(archive, STDOUT_FILENO) : archive_write_open_filename(archive, tmp)
+        guard opened == ARCHIVE_OK else {
             let code = archive_errno(archive)
             let why = code > 0 ? String(cString: strerror(code)) : archive_error_string(archive).map { String(cString: $0) } ?? "cannot be written"
             throw ExportError.io(path, why + " (the directory it goes in must exist and be writable)")
@@ -27,7 +29,7 @@ final class TarFile {
     deinit {
         if !finished {
             archive_write_free(archive)
-            unlink(tmp)
+            if !tmp.isEmpty { unlink(tmp) }
         }
     }
 
@@ -82,6 +84,7 @@ final class TarFile {
         try check(archive_write_close(archive))
         archive_write_free(archive)
         finished = true
+        if tmp.isEmpty { return }
         let fd = open(tmp, O_RDONLY | O_CLOEXEC)
         if fd >= 0 { fsync(fd); close(fd) }
         try AtomicFile.commit(tempPath: tmp, to: path)

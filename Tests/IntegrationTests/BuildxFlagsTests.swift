@@ -1,0 +1,49 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// The flags and --output forms a buildx user types first, checked with skopeo and tar.
+@Suite struct BuildxFlagsTests {
+    static func context() throws -> String {
+        let tmp = try makeTempDir("buildx-flags")
+        try write("hello\n", to: tmp + "/ctx/a.txt")
+        try write("FROM scratch\nCOPY a.txt /a.txt\n", to: tmp + "/ctx/Containerfile")
+        return tmp
+    }
+
+    /// `imagectl build -o type=oci,dest=- . > image.tar`: the tar alone on stdout, named as buildx names it.
+    @Test(arguments: ["type=oci,dest=-", "type=docker,dest=-"])
+    func aTarOnStandardOutputIsAloneThere(_ output: String) throws {
+        let tmp = try Self.context()
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
+        _ = try run(["sh", "-c", "IMAGECTL_HOME='\(tmp)/store' '\(CLI.binary)' build -q -t hello:7 -o \(output) '\(tmp)/ctx' > '\(tmp)/out.tar'"])
+        let inspected = try JSONSerialization.jsonObject(with: try run(["skopeo", "inspect", "oci-archive:\(tmp)/out.tar"])) as? [String: Any]
+        #expect(inspected?["Layers"] as? [String] != nil)
+        let index = try JSONSerialization.jsonObject(with: try run(["tar", "-xOf", tmp + "/out.tar", "index.json"])) as? [String: Any]
+        let annotations = (index?["manifests"] as? [[String: Any]])?.first?["annotations"] as? [String: String]
+        #expect(annotations?["io.containerd.image.name"] == "docker.io/library/hello:7")
+        #expect(annotations?["org.opencontainers.image.ref.name"] == "7")
+    }
+
+    @Test func quietLocalPlatformAndDeclinedAttestations() throws {
+        let tmp = try Self.context()
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
+        let r = try CLI.run(["build", "-q", "--platform", "local", "--pull", "--provenance=false", "--sbom=false", tmp + "/ctx"], home: tmp + "/store")
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.isEmpty, "\(r.stderr)")
+        #expect(r.stdout.hasPrefix("sha256:") && r.stdout.split(separator: "\n").count == 1, "\(r.stdout)")
+        let refused = try CLI.run(["build", "--provenance=true", tmp + "/ctx"], home: tmp + "/store")
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains("--provenance=true: imagectl does not attach attestations yet"), "\(refused.stderr)")
+    }
+
+    @Test func compressionInTheOutputCompressesTheLayers() throws {
+        let tmp = try Self.context()
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
+        let r = try CLI.run(["build", "-q", "-t", "z:1", "-o", "type=oci,dest=\(tmp)/layout,compression=zstd,compression-level=3", tmp + "/ctx"], home: tmp + "/store")
+        #expect(r.status == 0, "\(r.stderr)")
+        let manifest = try JSONSerialization.jsonObject(with: try run(["skopeo", "inspect", "--raw", "oci:\(tmp)/layout:1"])) as? [String: Any]
+        let layers = manifest?["layers"] as? [[String: Any]]
+        #expect(layers?.first?["mediaType"] as? String == "application/vnd.oci.image.layer.v1.tar+zstd")
+    }
+}
