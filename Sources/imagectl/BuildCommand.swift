@@ -59,6 +59,21 @@ struct BuildCommand: ParsableCommand {
     @Option(help: "Progress output: auto, plain or quiet.")
     var progress: String = "auto"
 
+    @Flag(name: .shortAndLong, help: "Print only the image digest (same as --progress quiet).")
+    var quiet = false
+
+    @Flag(help: "Resolve base image tags in the registry again (imagectl always does; accepted as buildx takes it).")
+    var pull = false
+
+    @Option(help: "Attach provenance: only false for now, as buildx takes it.")
+    var provenance: String?
+
+    @Option(help: "Attach an SBOM: only false for now, as buildx takes it.")
+    var sbom: String?
+
+    @Option(help: "The network for RUN steps: default, none or host (kept for RUN).")
+    var network: String = "default"
+
     @Flag(help: "Push the image to the registry its -t names (or --repository) name; same as --output type=registry.")
     var push = false
 
@@ -81,15 +96,27 @@ struct BuildCommand: ParsableCommand {
         guard ["auto", "plain", "quiet", "tty"].contains(progress) else {
             throw ValidationError("--progress must be auto, plain or quiet")
         }
+        for (flag, value) in [("--provenance", provenance), ("--sbom", sbom)] {
+            if let value, !["false", "0"].contains(value.lowercased()) {
+                throw ValidationError("\(flag)=\(value): imagectl does not attach attestations yet; pass \(flag)=false or leave it out")
+            }
+        }
+        guard ["default", "none", "host"].contains(network) else {
+            throw ValidationError("--network must be default, none or host")
+        }
     }
 
     func run() throws {
         try guarded {
+            let progress = quiet ? "quiet" : self.progress
             var job = BuildJob(options: try buildOptions(), storeRoot: cacheDir ?? Store.defaultRoot())
             job.iidfile = iidfile.map { ResultFile(flag: "--iidfile", path: $0) }
             job.metadataFile = metadataFile.map { ResultFile(flag: "--metadata-file", path: $0) }
             let outputs = try output.map { try OutputSpec(parsing: $0) }
             job.outputs = outputs.filter { $0.kind != .registry }
+            // buildx takes the layers' compression in --output too; the layers are built with it.
+            if let c = outputs.compactMap(\.compression).first { job.options.compression = try Compression(parsing: c) }
+            let toStandardOutput = outputs.contains(where: \.isStandardOutput)
             job.names = try tag.map { try Reference(parsing: $0) }
                 + outputs.compactMap { spec in try spec.kind == .registry ? spec.name.map { try Reference(parsing: $0) } : nil }
             job.target = pushTarget.target
@@ -108,9 +135,11 @@ struct BuildCommand: ParsableCommand {
             let outcome = try Pipeline.build(job, registries: registries, observe: Observers(
                 layer: { reporter.layer($0) }, push: { display.handle($0) }, note: { if !quiet { standardError($0) } }))
             reporter.summary(outcome.result, seconds: outcome.seconds)
-            // --by-digest prints what `index create` takes: REPO@DIGEST.
-            print(byDigest.map { $0 + "@" } ?? "", terminator: "")
-            print(outcome.result.descriptor.digest)
+            // --by-digest prints what `index create` takes: REPO@DIGEST. A tar on stdout is alone there.
+            if !toStandardOutput {
+                print(byDigest.map { $0 + "@" } ?? "", terminator: "")
+                print(outcome.result.descriptor.digest)
+            }
             // Freeing a large context's file list costs a noticeable part of an unchanged rebuild;
             // the process is done, so leave it to exit.
             withExtendedLifetime(outcome.builder) { Foundation.exit(0) }
@@ -144,7 +173,9 @@ struct BuildCommand: ParsableCommand {
             throw ValidationError("--platform \"\(platform.joined(separator: ","))\": an empty platform; list them as linux/amd64,linux/arm64")
         }
         for p in named {
-            let parsed = try Platform(parsing: p.trimmingCharacters(in: .whitespaces))
+            let text = p.trimmingCharacters(in: .whitespaces)
+            // buildx's name for the platform of the machine it runs on.
+            let parsed = text == "local" ? Platform.host : try Platform(parsing: text)
             if !platforms.contains(parsed) { platforms.append(parsed) }
         }
         func pairs(_ list: [String], _ flag: String) throws -> [String: String] {
