@@ -11,12 +11,12 @@ public enum LayerReader {
 
     public static func list(_ path: String, name: String) throws -> LayerListing {
         var listing = LayerListing()
-        try read(path, name: name) { entry, clean in
+        try forEach(path, name: name) { _, entry, clean in
             guard listing.entries.count + listing.whiteouts.count < maxEntries else {
                 throw RootfsError("\(name): more than \(maxEntries) entries")
             }
             let base = clean.lastComponent
-            let parent = PathBytes(Array(clean.bytes.dropLast(base.bytes.count + (clean.bytes.count > base.bytes.count ? 1 : 0))))
+            let parent = clean.parent
             if base == ".wh..wh..opq" {
                 listing.opaque.append(parent)
             } else if base.hasPrefix(".wh.") {
@@ -33,23 +33,28 @@ public enum LayerReader {
     /// layer has no such regular file.
     public static func contents(of file: PathBytes, in path: String, name: String, limit: Int) throws -> Data? {
         var found: Data?
-        try read(path, name: name) { entry, clean in
+        try forEach(path, name: name) { archive, entry, clean in
             guard clean == file else { return false }
             guard archive_entry_filetype(entry) == IMAGECTL_AE_IFREG else { return true }
             let size = archive_entry_size(entry)
             guard size >= 0, size <= Int64(limit) else { throw RootfsError("\(name): /\(file) is larger than \(limit) bytes") }
-            found = Data()
+            var data = Data()
+            var buf = [UInt8](repeating: 0, count: 1 << 16)
+            while true {
+                let n = buf.withUnsafeMutableBytes { archive_read_data(archive, $0.baseAddress, $0.count) }
+                if n == 0 { break }
+                guard n > 0, data.count + n <= limit else { throw RootfsError("\(name): a damaged layer: \(message(archive))") }
+                data.append(contentsOf: buf[0..<n])
+            }
+            found = data
             return true
-        } data: { chunk in
-            found?.append(contentsOf: chunk)
         }
         return found
     }
 
-    /// Walks the layer's headers; `visit` returns true to stop, and then `data` gets the current
-    /// entry's bytes.
-    static func read(_ path: String, name: String, _ visit: (OpaquePointer, PathBytes) throws -> Bool,
-                     data: ((UnsafeRawBufferPointer) -> Void)? = nil) throws {
+    /// Walks the layer's entries with their cleaned names (a name that climbs out of the root
+    /// refuses the layer); `body` may read the entry's data from the archive, and returns true to stop.
+    static func forEach(_ path: String, name: String, _ body: (OpaquePointer, OpaquePointer, PathBytes) throws -> Bool) throws {
         guard let a = archive_read_new() else { throw RootfsError("\(name): out of memory") }
         defer { archive_read_free(a) }
         archive_read_support_filter_all(a)
@@ -69,16 +74,7 @@ public enum LayerReader {
             guard let clean = CleanPath.relative(PathBytes(cString: raw), above: .refuse) else {
                 throw RootfsError("\(name): the entry \(PathBytes(cString: raw)) climbs out of the root; the layer is refused")
             }
-            if try visit(entry, clean) {
-                guard let data else { return }
-                var buf = [UInt8](repeating: 0, count: 1 << 16)
-                while true {
-                    let n = buf.withUnsafeMutableBytes { archive_read_data(a, $0.baseAddress, $0.count) }
-                    if n == 0 { return }
-                    guard n > 0 else { throw RootfsError("\(name): a damaged layer: \(message(a))") }
-                    buf.withUnsafeBytes { data(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
-                }
-            }
+            if try body(a, entry, clean) { return }
         }
     }
 

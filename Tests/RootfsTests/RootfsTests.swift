@@ -146,3 +146,27 @@ func makeLayer(_ dir: String, _ name: String, _ script: String) throws -> String
         #expect(LayerIndex.decode(Data(huge)) == nil)
     }
 }
+
+@Suite struct UnpackerTests {
+    @Test func layersUnpackWithWhiteoutsAndStayInside() throws {
+        let dir = try makeTempDir("unpack")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let base = try makeLayer(dir, "base", """
+            d('etc'); f('etc/keep', b'k'); f('etc/old', b'o'); d('cache'); f('cache/lower', b'l'); f('bin/tool', b'#!', 0o755)
+            l('escape', '/'); l('up', '../../../../tmp')
+            """)
+        let top = try makeLayer(dir, "top", """
+            f('etc/.wh.old'); f('cache/.wh..wh..opq'); f('cache/upper', b'u'); f('escape/owned', b'x'); f('up/owned2', b'y')
+            """)
+        let root = dir + "/root"
+        try Unpacker.unpack([(base, "base"), (top, "top")], into: root)
+        let fm = FileManager.default
+        #expect(fm.fileExists(atPath: root + "/etc/keep"))
+        #expect(!fm.fileExists(atPath: root + "/etc/old"))
+        #expect(!fm.fileExists(atPath: root + "/cache/lower"))
+        #expect(fm.fileExists(atPath: root + "/cache/upper"))
+        #expect((try fm.attributesOfItem(atPath: root + "/bin/tool")[.posixPermissions] as? Int) == 0o755)
+        // Written through no link: nothing outside the root.
+        #expect(!fm.fileExists(atPath: "/owned") && !fm.fileExists(atPath: "/tmp/owned2"))
+    }
+}

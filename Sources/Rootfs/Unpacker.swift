@@ -1,0 +1,76 @@
+import CArchive
+import Foundation
+import Layers
+
+/// Unpacks layers, bottom first, into a directory as a container runtime would: each layer's
+/// whiteouts and opaque directories remove what the layers below put there, then its entries are
+/// written with their modes, times and (as root) owners. Names were cleaned when listed; libarchive
+/// also refuses to write through a symbolic link, so an entry cannot land outside the directory.
+public enum Unpacker {
+    public static func unpack(_ layers: [(path: String, name: String)], into dir: String) throws {
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        // libarchive's link checks walk every element of the path it writes: the root itself must
+        // hold no link.
+        guard let real = realpath(dir, nil) else { throw RootfsError("\(dir): \(String(cString: strerror(errno)))") }
+        let root = String(cString: real)
+        free(real)
+        for layer in layers {
+            let listing = try LayerReader.list(layer.path, name: layer.name)
+            for gone in listing.whiteouts { try remove(root, gone, keepSelf: false) }
+            for emptied in listing.opaque { try remove(root, emptied, keepSelf: true) }
+            try extract(layer.path, name: layer.name, into: root)
+        }
+    }
+
+    /// Deletes `path` below `root` (or only what it holds), never following a link out of it.
+    static func remove(_ root: String, _ path: PathBytes, keepSelf: Bool) throws {
+        let full = PathBytes(root).appending(path)
+        var st = stat()
+        guard full.withCString({ lstat($0, &st) }) == 0 else { return }
+        if st.st_mode & S_IFMT != S_IFDIR {
+            if !keepSelf { _ = full.withCString { unlink($0) } }
+            return
+        }
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: full.description)) ?? []
+        for n in names { try remove(root, path.appending(PathBytes(n)), keepSelf: false) }
+        if !keepSelf { _ = full.withCString { rmdir($0) } }
+    }
+
+    static func extract(_ path: String, name: String, into root: String) throws {
+        guard let disk = archive_write_disk_new() else { throw RootfsError("\(name): out of memory") }
+        defer { archive_write_free(disk) }
+        var flags = ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_UNLINK
+            | ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT
+        if geteuid() == 0 { flags |= ARCHIVE_EXTRACT_OWNER }
+        archive_write_disk_set_options(disk, flags)
+        let prefix = PathBytes(root)
+        try LayerReader.forEach(path, name: name) { archive, entry, clean in
+            let base = clean.lastComponent
+            if base.hasPrefix(".wh.") || clean.isEmpty { return false }
+            prefix.appending(clean).withCString { archive_entry_copy_pathname(entry, $0) }
+            if let hard = archive_entry_hardlink(entry) {
+                guard let target = CleanPath.relative(PathBytes(cString: hard), above: .refuse) else {
+                    throw RootfsError("\(name): the hard link \(clean) points out of the root")
+                }
+                prefix.appending(target).withCString { archive_entry_copy_hardlink(entry, $0) }
+            }
+            guard archive_write_header(disk, entry) >= ARCHIVE_WARN else { throw failure(disk, name) }
+            var buf: UnsafeRawPointer?
+            var size = 0
+            var offset: la_int64_t = 0
+            while true {
+                let rc = archive_read_data_block(archive, &buf, &size, &offset)
+                if rc == ARCHIVE_EOF { break }
+                guard rc >= ARCHIVE_WARN else { throw failure(archive, name) }
+                guard archive_write_data_block(disk, buf, size, offset) >= ARCHIVE_WARN else { throw failure(disk, name) }
+            }
+            guard archive_write_finish_entry(disk) >= ARCHIVE_WARN else { throw failure(disk, name) }
+            return false
+        }
+        guard archive_write_close(disk) >= ARCHIVE_WARN else { throw failure(disk, name) }
+    }
+
+    static func failure(_ a: OpaquePointer, _ name: String) -> RootfsError {
+        RootfsError("\(name): \(LayerReader.message(a))")
+    }
+}
