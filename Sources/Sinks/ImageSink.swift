@@ -50,6 +50,8 @@ extension OutputSpec {
         switch kind {
         case .oci: return isTar ? LayoutTarSink(path: dest, name: ref) : LayoutDirectorySink(path: dest, name: ref)
         case .docker: return DockerArchiveSink(path: dest, name: name, platform: platform)
+        case .local: return RootfsDirectorySink(path: dest)
+        case .tar: return RootfsTarSink(path: dest)
         case .registry: return nil
         }
     }

@@ -2,7 +2,7 @@ import OCI
 
 /// An `--output` value as buildx spells it: `type=oci,dest=out.tar`, `type=docker,dest=img.tar,platform=linux/arm64`.
 public struct OutputSpec: Sendable, Equatable {
-    public enum Kind: String, Sendable { case oci, docker, registry }
+    public enum Kind: String, Sendable { case oci, docker, registry, local, tar }
 
     public var kind: Kind
     public var dest: String?
@@ -14,6 +14,8 @@ public struct OutputSpec: Sendable, Equatable {
     public var compression: String?
 
     public init(parsing spec: String) throws {
+        // buildx's short forms: `-o DIR` is a local directory, `-o -` a tar on stdout.
+        let spec = spec.contains("=") ? spec : spec == "-" ? "type=tar,dest=-" : "type=local,dest=\(spec)"
         var fields: [String: String] = [:]
         for part in spec.split(separator: ",") {
             guard let eq = part.firstIndex(of: "=") else {
@@ -22,7 +24,7 @@ public struct OutputSpec: Sendable, Equatable {
             fields[String(part[..<eq]).lowercased()] = String(part[part.index(after: eq)...])
         }
         guard let type = fields.removeValue(forKey: "type"), let kind = Kind(rawValue: type) else {
-            throw ExportError.badOutput(spec, "type must be oci, docker or registry")
+            throw ExportError.badOutput(spec, "type must be oci, docker, registry, local or tar")
         }
         self.kind = kind
         dest = fields.removeValue(forKey: "dest")

@@ -47,3 +47,25 @@ import Testing
         #expect(layers?.first?["mediaType"] as? String == "application/vnd.oci.image.layer.v1.tar+zstd")
     }
 }
+
+@Suite struct RootfsOutputTests {
+    /// `-o DIR` with two platforms: a directory each, as buildx splits them; `-o type=tar` the same
+    /// files as one tar; `-o -` that tar on stdout.
+    @Test func rootFilesystemsAsDirectoriesAndTars() throws {
+        try CLI.requireFixtures()
+        let tmp = try makeTempDir("rootfs-out")
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
+        let two = try CLI.run(["build", "-q", "--platform", "linux/amd64,linux/arm64", "-o", tmp + "/out", CLI.hello], home: tmp + "/store")
+        #expect(two.status == 0, "\(two.stderr)")
+        for arch in ["amd64", "arm64"] {
+            #expect(FileManager.default.isExecutableFile(atPath: "\(tmp)/out/linux_\(arch)/bin/busybox"), "\(arch)")
+        }
+        let one = try CLI.run(["build", "-q", "--platform", "linux/amd64", "-o", "type=tar,dest=\(tmp)/rootfs.tar", CLI.hello], home: tmp + "/store")
+        #expect(one.status == 0, "\(one.stderr)")
+        let listed = String(decoding: try run(["tar", "-tf", tmp + "/rootfs.tar"]), as: UTF8.self).split(separator: "\n")
+        #expect(listed.contains("bin/busybox"), "\(listed.prefix(20))")
+        _ = try run(["sh", "-c", "IMAGECTL_HOME='\(tmp)/store' '\(CLI.binary)' build -q --platform linux/amd64 -o - '\(CLI.hello)' > '\(tmp)/stdout.tar'"])
+        let streamed = String(decoding: try run(["tar", "-tf", tmp + "/stdout.tar"]), as: UTF8.self).split(separator: "\n")
+        #expect(streamed.sorted() == listed.sorted())
+    }
+}
