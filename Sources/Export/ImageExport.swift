@@ -36,7 +36,8 @@ public struct ImageExport {
             // A hard link costs nothing when the layout is on the store's filesystem; blobs are immutable.
             if link(store.blobPath(d), tmp) != 0 {
                 do { try fm.copyItem(atPath: store.blobPath(d), toPath: tmp) } catch {
-                    throw ExportError.io(dest, "\(error.localizedDescription)")
+                    unlink(tmp)
+                    throw ExportError.io(dest, SystemError.foundation(error)?.reason ?? "cannot be copied")
                 }
             }
             guard rename(tmp, dest) == 0 else { throw ExportError.io(dest, String(cString: strerror(errno))) }
