@@ -7,6 +7,8 @@ import Foundation
 // that was written reads back, through libarchive's reader, with every name, target, mode, owner,
 // mtime and byte as given.
 let root = (FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()) + "/fuzz-layerwriter-\(getpid())"
+// The scratch directory goes when the run ends (libFuzzer exits through exit()).
+let cleanup: Void = { atexit { try? FileManager.default.removeItem(atPath: root) } }()
 let epochs = [0, 1_700_000_000, Int(Int32.max) + 1, 253_402_300_800, Int.max]
 
 struct Input {
@@ -33,6 +35,7 @@ func canonical(_ raw: [UInt8]) -> PathBytes? {
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     var input = Input(bytes: UnsafeBufferPointer(start: data, count: size))
+    _ = cleanup
     guard let flags = input.byte() else { return 0 }
     try? FileManager.default.removeItem(atPath: root)
     try? FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)

@@ -7,8 +7,12 @@ import Foundation
 // every way a user can name an image in it; none of that may crash.
 let root = (FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()) + "/fuzz-layout-\(getpid())"
 
+// The scratch directory goes when the run ends (libFuzzer exits through exit()).
+let cleanup: Void = { atexit { try? FileManager.default.removeItem(atPath: root) } }()
+
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    _ = cleanup
     let text = String(decoding: UnsafeBufferPointer(start: data, count: size), as: UTF8.self)
     var sections = text.components(separatedBy: "\n===\n")
     guard sections.count >= 2, sections.count <= 12 else { return 0 }

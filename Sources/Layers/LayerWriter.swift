@@ -136,7 +136,8 @@ final class TarStream {
     func writeEntry(_ e: LayerEntry, epoch: Int, copier: FileCopier) throws {
         let entry = archive_entry_new()!
         defer { archive_entry_free(entry) }
-        // The names' own bytes (the _utf8 setters would need a conversion the C locale cannot make).
+        // The names' own bytes. Given only a UTF-8 form (the _utf8 setters), libarchive converts it
+        // to the locale's and, when that fails, writes the header from a null name.
         try TarStream.name(e.path, of: e.path) { archive_entry_copy_pathname(entry, $0) }
         archive_entry_set_perm(entry, mode_t(e.mode & 0o7777))
         archive_entry_set_uid(entry, la_int64_t(e.uid))

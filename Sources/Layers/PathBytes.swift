@@ -16,7 +16,7 @@ public struct PathBytes: Hashable, Comparable, Sendable, ExpressibleByStringLite
     public init(stringLiteral text: String) { self.init(text) }
 
     public init(cString: UnsafePointer<CChar>) {
-        bytes = Array(UnsafeRawBufferPointer(start: cString, count: strlen(cString)).bindMemory(to: UInt8.self))
+        bytes = Array(UnsafeRawBufferPointer(start: cString, count: strlen(cString)))
     }
 
     /// Components joined with slashes.

@@ -11,6 +11,11 @@ public struct OCILayout: Sendable {
 
     /// Reads a blob and checks it against its digest, so a damaged layout is never built upon.
     public func readBlob(_ d: Descriptor) throws -> Data {
+        // The size is checked before a byte is read: a layout someone sent may hold a huge file there.
+        var st = stat()
+        if stat(blobPath(d.digest), &st) == 0, Int64(st.st_size) != d.size {
+            throw OCIError.invalidLayout(path, "blob \(d.digest) does not match its digest or size")
+        }
         guard let data = FileManager.default.contents(atPath: blobPath(d.digest)) else {
             throw OCIError.invalidLayout(path, "blob \(d.digest) is missing")
         }

@@ -47,4 +47,17 @@ import Testing
             }
         }
     }
+
+    /// A layout written to another, full filesystem (blobs are copied, not linked, there).
+    @Test func anExportToAFullDiskSaysSoAndLeavesNoPartialBlob() throws {
+        try Self.withSmallDisk { tmp, small in
+            let r = try CLI.run(["build", "--progress", "quiet", "--output", "type=oci,dest=\(small)/layout", tmp + "/ctx"], home: tmp + "/store")
+            #expect(r.status == 1, "\(r.stderr)")
+            #expect(r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
+            #expect(r.stderr.contains("No space left on device: free space on that filesystem and run again"), "\(r.stderr)")
+            #expect(!r.stderr.contains("couldn’t"), "\(r.stderr)")
+            let left = (try? FileManager.default.contentsOfDirectory(atPath: small + "/layout/blobs/sha256")) ?? []
+            #expect(!left.contains { $0.contains(".tmp-") }, "\(left)")
+        }
+    }
 }
