@@ -71,7 +71,7 @@ public struct ImageExport {
             return
         }
         let tmp = Self.tempPath(dest)
-        try FileCopy.copy(store.blobPath(b.digest), to: tmp)
+        try FileCopy.copy(store.blobPath(b.digest), to: tmp, shown: dest)
         try AtomicFile.commit(tempPath: tmp, to: dest)
     }
 
