@@ -15,7 +15,7 @@ extension Registries {
         let remote = RemoteBlobs(client: client, repository: ref.repository, known: [(top, data)])
         let view = ImageView(top, source: remote, name: ref.description)
         let images = try view.images()
-        for (_, document) in remote.documents { try store.putBlob(document) }
+        for document in remote.documents { try store.putBlob(document) }
         let source = BlobSource(registry: ref.registry, repository: ref.repository)
         for image in images {
             for b in [image.manifest.config] + image.manifest.layers {

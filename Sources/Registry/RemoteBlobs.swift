@@ -18,10 +18,10 @@ public final class RemoteBlobs: BlobReader, @unchecked Sendable {
     public static let memoryLimit: Int64 = 64 << 20
 
     /// Every document read so far, in the order it was first read.
-    public var documents: [(Descriptor, Data)] {
+    public var documents: [Data] {
         lock.lock()
         defer { lock.unlock() }
-        return order.compactMap { d in fetched[d].map { (Descriptor(mediaType: "", digest: d, size: Int64($0.count)), $0) } }
+        return order.compactMap { fetched[$0] }
     }
 
     public init(client: RegistryClient, repository: String, known: [(Descriptor, Data)] = []) {

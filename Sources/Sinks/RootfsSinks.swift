@@ -50,42 +50,42 @@ public struct RootfsTarSink: ImageSink {
         archive_write_set_bytes_in_last_block(out, 1)
         let tmp = path == "-" ? "" : path + ".tmp-\(getpid())"
         let opened = path == "-" ? archive_write_open_fd(out, STDOUT_FILENO) : archive_write_open_filename(out, tmp)
-        guard opened == ARCHIVE_OK else { throw ExportError.io(path, LayerWriterMessage.of(out)) }
+        guard opened == ARCHIVE_OK else { throw ExportError.io(path, ArchiveMessage.of(out)) }
         var committed = false
         defer { if !committed, !tmp.isEmpty { unlink(tmp) } }
         archive_read_disk_set_standard_lookup(disk)
         archive_read_disk_set_symlink_physical(disk)
-        guard archive_read_disk_open(disk, dir) == ARCHIVE_OK else { throw ExportError.io(dir, LayerWriterMessage.of(disk)) }
+        guard archive_read_disk_open(disk, dir) == ARCHIVE_OK else { throw ExportError.io(dir, ArchiveMessage.of(disk)) }
         let entry = archive_entry_new()
         defer { archive_entry_free(entry) }
         var buf = [UInt8](repeating: 0, count: 1 << 16)
         while true {
             let rc = archive_read_next_header2(disk, entry)
             if rc == ARCHIVE_EOF { break }
-            guard rc >= ARCHIVE_WARN else { throw ExportError.io(dir, LayerWriterMessage.of(disk)) }
+            guard rc >= ARCHIVE_WARN else { throw ExportError.io(dir, ArchiveMessage.of(disk)) }
             archive_read_disk_descend(disk)
             let full = PathBytes(cString: archive_entry_pathname(entry))
             let relative = PathBytes(Array(full.bytes.dropFirst(dir.utf8.count).drop { $0 == 0x2f }))
             if relative.isEmpty { continue }
             relative.withCString { archive_entry_copy_pathname(entry, $0) }
-            guard archive_write_header(out, entry) >= ARCHIVE_WARN else { throw ExportError.io(path, LayerWriterMessage.of(out)) }
+            guard archive_write_header(out, entry) >= ARCHIVE_WARN else { throw ExportError.io(path, ArchiveMessage.of(out)) }
             if archive_entry_filetype(entry) == IMAGECTL_AE_IFREG {
                 while true {
                     let n = buf.withUnsafeMutableBytes { archive_read_data(disk, $0.baseAddress, $0.count) }
                     if n == 0 { break }
-                    guard n > 0 else { throw ExportError.io(dir, LayerWriterMessage.of(disk)) }
+                    guard n > 0 else { throw ExportError.io(dir, ArchiveMessage.of(disk)) }
                     guard buf.withUnsafeBytes({ archive_write_data(out, $0.baseAddress, n) }) >= 0 else {
-                        throw ExportError.io(path, LayerWriterMessage.of(out))
+                        throw ExportError.io(path, ArchiveMessage.of(out))
                     }
                 }
             }
         }
-        guard archive_write_close(out) == ARCHIVE_OK else { throw ExportError.io(path, LayerWriterMessage.of(out)) }
+        guard archive_write_close(out) == ARCHIVE_OK else { throw ExportError.io(path, ArchiveMessage.of(out)) }
         if !tmp.isEmpty { try AtomicFile.commit(tempPath: tmp, to: path) }
         committed = true
     }
 }
 
-enum LayerWriterMessage {
+enum ArchiveMessage {
     static func of(_ a: OpaquePointer) -> String { archive_error_string(a).map { String(cString: $0) } ?? "cannot be written" }
 }
