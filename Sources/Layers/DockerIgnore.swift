@@ -14,11 +14,16 @@ public struct DockerIgnore: Sendable {
     public var isEmpty: Bool { patterns.isEmpty }
     public var hasExceptions: Bool { patterns.contains { $0.exclusion } }
 
+    /// The patterns of a file's lines (comments skipped).
     public init(lines: [String]) {
+        self.init(rawPatterns: DockerIgnore.readAll(lines.map(\.utf8)).map(\.text))
+    }
+
+    init(rawPatterns: [String]) {
         var out: [Pattern] = []
-        for raw in lines {
+        for raw in rawPatterns {
             var line = raw.trimmingCharacters(in: .whitespaces)
-            if line.isEmpty || line.hasPrefix("#") { continue }
+            if line.isEmpty { continue }
             var exclusion = false
             if line.hasPrefix("!") {
                 exclusion = true
@@ -36,12 +41,31 @@ public struct DockerIgnore: Sendable {
             self.init(lines: [])
             return
         }
-        let lines = String(decoding: data, as: UTF8.self).split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map(String.init)
-        for (n, line) in lines.enumerated() where DockerIgnore.isMalformed(line) {
+        try self.init(data: Array(data), file: path)
+    }
+
+    init(data: [UInt8], file: String) throws {
+        let lines = DockerIgnore.readAll(data.split(separator: 0x0a, omittingEmptySubsequences: false))
+        for (n, line) in lines where DockerIgnore.isMalformed(line) {
             // Docker fails the build on these too (Go's filepath.Match: ErrBadPattern).
-            throw LayerError.io("\(path):\(n + 1)", "bad pattern \"\(line.prefix(80))\": close every [ and end no pattern with a lone \\")
+            throw LayerError.io("\(file):\(n)", "bad pattern \"\(line.prefix(80))\": close every [ and end no pattern with a lone \\")
         }
-        self.init(lines: lines)
+        self.init(rawPatterns: lines.map(\.text))
+    }
+
+    /// The lines as moby's ignorefile reader takes them, numbered from 1: a CR at the end dropped,
+    /// a UTF-8 byte-order mark at the start of the first removed, and a line that starts with `#` a
+    /// comment (before trimming, so ` #x` is a pattern).
+    static func readAll(_ lines: [some BidirectionalCollection<UInt8>]) -> [(line: Int, text: String)] {
+        var out: [(line: Int, text: String)] = []
+        for (n, whole) in lines.enumerated() {
+            var line = whole[...]
+            if n == 0, line.starts(with: [0xef, 0xbb, 0xbf]) { line = line.dropFirst(3) }
+            if line.last == 0x0d { line = line.dropLast() }
+            if line.first == 0x23 { continue }
+            out.append((n + 1, String(decoding: line, as: UTF8.self)))
+        }
+        return out
     }
 
     /// An unclosed `[` class or a trailing escape: patterns fnmatch would silently never match.

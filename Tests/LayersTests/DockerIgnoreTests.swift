@@ -1,3 +1,4 @@
+import Foundation
 @testable import Layers
 import TestSupport
 import Testing
@@ -33,6 +34,27 @@ import Testing
         #expect(!DockerIgnore(lines: [pattern]).excludes(PathBytes(path)))
         #expect(DockerIgnore(lines: [pattern]).excludes(PathBytes(path + "/n")))
         #expect(DockerIgnore(lines: ["**", "!**/keep"]).excludes(PathBytes(path)))
+    }
+
+    /// Found by the Docker parity review: Windows editors save a byte-order mark, which became part
+    /// of the first pattern, so `secret` was copied into the image.
+    @Test(arguments: [[0xef, 0xbb, 0xbf], [0xef, 0xbb, 0xbf, 0x20], []] as [[UInt8]])
+    func byteOrderMarkIsNotPartOfTheFirstPattern(_ start: [UInt8]) throws {
+        let dir = try makeTempDir("ignore")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Data(start + Array("secret\r\nlogs\n".utf8)).write(to: URL(fileURLWithPath: dir + "/.dockerignore"))
+        let ignore = try DockerIgnore(contentsOf: dir + "/.dockerignore")
+        #expect(ignore.excludes("secret"))
+        #expect(ignore.excludes("logs"))
+    }
+
+    /// moby/patternmatcher ignorefile_test.go's TestReadAll: a comment is a line that starts with
+    /// `#`; once whitespace comes first, the `#` is part of a pattern.
+    @Test func commentsStartTheLine() {
+        let ignore = DockerIgnore(lines: ["# comment", " #hash", "# not a pattern"])
+        #expect(ignore.excludes("#hash"))
+        #expect(!ignore.excludes("# comment"))
+        #expect(!ignore.excludes("# not a pattern"))
     }
 
     @Test func exceptionsAreKnown() {
