@@ -33,12 +33,13 @@ public struct DockerIgnore: Sendable {
             var p = CleanPath.filepathClean(trimmed)
             let exclusion = p.first == 0x21
             if exclusion {
-                if p.count == 1 { continue }
+                guard p.count > 1 else {
+                    throw LayerError.io("\(file):\(n)", "a lone ! brings nothing back: follow it with the pattern of the files to keep")
+                }
                 p.removeFirst()
             }
-            if DockerIgnore.isMalformed(String(decoding: p, as: UTF8.self)) {
-                // Docker fails the build on these too (Go's filepath.Match: ErrBadPattern).
-                throw LayerError.io("\(file):\(n)", "bad pattern \"\(PathBytes(p).description.prefix(80))\": close every [ and end no pattern with a lone \\")
+            if let why = IgnorePattern.syntaxError(p) {
+                throw LayerError.io("\(file):\(n)", "bad pattern \"\(IgnorePattern.shown(Array(p.prefix(80))))\": \(why)")
             }
             out.append(IgnorePattern(p, exclusion: exclusion))
         }
@@ -67,31 +68,6 @@ public struct DockerIgnore: Sendable {
             out.append((n + 1, invert ? [0x21] + pattern : pattern))
         }
         return out
-    }
-
-    /// An unclosed `[` class or a trailing escape.
-    static func isMalformed(_ line: String) -> Bool {
-        let chars = Array(line)
-        var i = 0
-        while i < chars.count {
-            switch chars[i] {
-            case "\\":
-                if i + 1 >= chars.count { return true }
-                i += 2
-            case "[":
-                var j = i + 1
-                if j < chars.count, chars[j] == "^" || chars[j] == "!" { j += 1 }
-                if j < chars.count, chars[j] == "]" { j += 1 }
-                while j < chars.count, chars[j] != "]" {
-                    j += chars[j] == "\\" ? 2 : 1
-                }
-                if j >= chars.count { return true }
-                i = j + 1
-            default:
-                i += 1
-            }
-        }
-        return false
     }
 
     /// Whether a context-relative path is excluded.

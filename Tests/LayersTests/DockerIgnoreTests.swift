@@ -65,10 +65,41 @@ import Testing
     }
 }
 
-/// Patterns Docker refuses (Go's ErrBadPattern) fail the build with the file and line.
+/// Patterns Docker refuses fail the build with the file and line, in one line.
 @Suite struct DockerIgnoreSyntaxTests {
-    @Test(arguments: [("[", true), ("a[b", true), ("x\\", true), ("[a/b]", false), ("[]]", false), ("[!a]x", false), ("a\\[b", false), ("**/*.pyc", false)])
-    func malformedPatterns(_ pattern: String, _ malformed: Bool) {
-        #expect(DockerIgnore.isMalformed(pattern) == malformed)
+    /// The ErrBadPattern rows of Go's filepath.Match table, as patternmatcher_test.go's TestMatch
+    /// carries them; TestSingleExclamationError's lone `!`; the regression of moby/moby#52203, a
+    /// backwards range Go's regexp cannot compile.
+    @Test(arguments: [
+        "[]a]", "[-]", "[x-]", "[-x]", "\\", "[a-b-c]", "[", "[^", "[^bc", "a[", "!", "! ", "!/", "[Local-Only]/",
+    ])
+    func refusedAsDockerRefusesThem(_ pattern: String) {
+        #expect(throws: LayerError.self) { try DockerIgnore(lines: ["ok", pattern]) }
+    }
+
+    /// Patterns Docker's regular expression reads otherwise than filepath.Match documents them (or
+    /// cannot compile): refused rather than matched either way.
+    @Test(arguments: ["[*]", "a[?b]", "\\d", "a\\bc", "[\\w]", "[[:alpha:]]", "\\é"])
+    func refusedAsRegularExpressions(_ pattern: String) {
+        #expect(throws: LayerError.self) { try DockerIgnore(lines: [pattern]) }
+    }
+
+    @Test(arguments: [
+        "[a/b]", "[!a]x", "a\\[b", "**/*.pyc", "[\\*]", "\\.", "a]", "[[:]", "x[/..", "[\\]a]", "[x\\-]", "!!a", "a^b",
+    ])
+    func accepted(_ pattern: String) {
+        #expect(throws: Never.self) { try DockerIgnore(lines: [pattern]) }
+    }
+
+    @Test func errorNamesFileLineAndPattern() {
+        #expect {
+            try DockerIgnore(lines: ["# keep", "*.tmp", "logs/[a-", "x"], file: "ctx/.dockerignore")
+        } throws: { error in
+            let text = "\(error)"
+            return text.hasPrefix("ctx/.dockerignore:3: bad pattern \"logs/[a-\": ") && !text.contains("\n")
+        }
+        #expect {
+            try DockerIgnore(lines: ["a\u{7}[", "b"], file: ".dockerignore")
+        } throws: { error in "\(error)" == ".dockerignore:1: bad pattern \"a\\u{7}[\": no ] closes the [" }
     }
 }
