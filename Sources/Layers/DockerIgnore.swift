@@ -10,6 +10,9 @@ public struct DockerIgnore: Sendable {
     public var isEmpty: Bool { patterns.isEmpty }
     public var hasExceptions: Bool { patterns.contains { $0.exclusion } }
 
+    /// No patterns: nothing is excluded.
+    public init() { patterns = [] }
+
     /// The patterns of a file's lines.
     public init(lines: [String], file: String = ".dockerignore") throws {
         try self.init(DockerIgnore.readAll(lines.map(\.utf8)), file: file)
@@ -17,7 +20,7 @@ public struct DockerIgnore: Sendable {
 
     public init(contentsOf path: String) throws {
         guard let data = FileManager.default.contents(atPath: path) else {
-            try self.init(lines: [])
+            self.init()
             return
         }
         try self.init(DockerIgnore.readAll(Array(data).split(separator: 0x0a, omittingEmptySubsequences: false)), file: path)
