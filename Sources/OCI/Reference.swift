@@ -79,11 +79,13 @@ public struct Reference: Hashable, Sendable, CustomStringConvertible {
         return s
     }
 
-    /// The name as Docker prints it: `ubuntu:22.04` rather than `docker.io/library/ubuntu:22.04`.
+    /// The name as Docker prints it: `ubuntu:22.04` rather than `docker.io/library/ubuntu:22.04`;
+    /// `library/` stays before a deeper path (`library/foo/bar`), which would read back as `foo/bar`.
     public var familiar: String {
         var name = registry + "/" + repository
         if registry == "docker.io" {
-            name = repository.hasPrefix("library/") ? String(repository.dropFirst(8)) : repository
+            let official = repository.dropFirst("library/".count)
+            name = repository.hasPrefix("library/") && !official.contains("/") ? String(official) : repository
         }
         if let tag { name += ":" + tag }
         if let digest { name += "@" + digest.description }

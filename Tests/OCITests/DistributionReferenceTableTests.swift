@@ -69,6 +69,8 @@ import Testing
         ("foo", "foo", "docker.io/library/foo", "docker.io", "library/foo"),
         ("docker.io/library/foo", "foo", "docker.io/library/foo", "docker.io", "library/foo"),
         ("docker.io/foo", "foo", "docker.io/library/foo", "docker.io", "library/foo"),
+        ("library/foo/bar", "library/foo/bar", "docker.io/library/foo/bar", "docker.io", "library/foo/bar"),
+        ("docker.io/library/foo/bar", "library/foo/bar", "docker.io/library/foo/bar", "docker.io", "library/foo/bar"),
         ("store/foo/bar", "store/foo/bar", "docker.io/store/foo/bar", "docker.io", "store/foo/bar"),
         ("docker.io/store/foo/bar", "store/foo/bar", "docker.io/store/foo/bar", "docker.io", "store/foo/bar"),
         ("Foo/bar", "Foo/bar", "Foo/bar", "Foo", "bar"),
