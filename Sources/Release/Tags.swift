@@ -13,7 +13,7 @@ extension GitContext {
         guard !name.isEmpty else { return [] }
         var out = [name]
         if branch == defaultBranch { out.append("staging") }
-        out.append(name + "-" + String(sha.prefix(max(1, shortShaLength))))
+        out.append(name + "-" + String(sha.prefix(max(0, shortShaLength))))
         return out.filter { $0.utf8.count <= 128 }
     }
 
@@ -34,15 +34,6 @@ extension GitContext {
         }
         while let f = out.first, f == "." || f == "-" { out.removeFirst() }
         return out
-    }
-
-    /// The short SHA length metadata-action reads from DOCKER_METADATA_SHORT_SHA_LENGTH.
-    public static func shortShaLength(_ env: [String: String]) throws -> Int {
-        guard let v = env["DOCKER_METADATA_SHORT_SHA_LENGTH"], !v.isEmpty else { return 7 }
-        guard let n = Int(v), (1...40).contains(n) else {
-            throw ReleaseError("DOCKER_METADATA_SHORT_SHA_LENGTH=\(v) must be a number from 1 to 40")
-        }
-        return n
     }
 
     /// The OCI labels metadata-action sets: source, revision, version (the first tag), created.
