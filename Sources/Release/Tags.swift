@@ -12,9 +12,20 @@ extension GitContext {
         let name = GitContext.sanitize(branch)
         guard !name.isEmpty else { return [] }
         var out = [name]
-        if branch == defaultBranch { out.append("staging") }
+        if isDefaultBranch { out.append("staging") }
         out.append(name + "-" + String(sha.prefix(max(0, shortShaLength))))
         return out.filter { $0.utf8.count <= 128 }
+    }
+
+    /// metadata-action's `{{is_default_branch}}`: the ref, less `refs/heads/`, is the default
+    /// branch the event names; or the event is one GitHub runs on the default branch's last commit
+    /// (create, discussion, issues, schedule), whose payload may not name it.
+    public var isDefaultBranch: Bool {
+        let name = ref.hasPrefix("refs/heads/") ? String(ref.dropFirst("refs/heads/".count)) : ref
+        if name.isEmpty { return false }
+        if name == defaultBranch { return true }
+        guard let event else { return false }
+        return ["create", "discussion", "issues", "schedule"].contains { event.contains($0) }
     }
 
     /// metadata-action's rule: every run of characters outside `[a-zA-Z0-9._-]` becomes `-`; a tag
