@@ -92,7 +92,7 @@ public struct Reference: Hashable, Sendable, CustomStringConvertible {
         return name
     }
 
-    static func isValidTag(_ t: String) -> Bool {
+    public static func isValidTag(_ t: String) -> Bool {
         let u = Array(t.utf8)
         guard (1...128).contains(u.count) else { return false }
         func word(_ c: UInt8) -> Bool { (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == 95 }

@@ -1,4 +1,5 @@
 import Foundation
+import OCI
 
 extension GitContext {
     /// What docker/metadata-action computes for
@@ -6,15 +7,21 @@ extension GitContext {
     /// `type=raw,value=staging,enable={{is_default_branch}}`: on the default branch
     /// `main`, `staging`, `main-<sha7>`; on another branch `<branch>`, `<branch>-<sha7>`.
     /// Where metadata-action would emit an invalid `-<sha>` (pull requests, tags, detached HEAD),
-    /// nothing is emitted.
-    public func tags(shortShaLength: Int = 7) -> [String] {
-        guard let branch else { return [] }
+    /// nothing is emitted; where a branch gives a tag Docker refuses (longer than 128 characters, or
+    /// starting with `.` or `-`), which metadata-action emits and the push then fails on, this
+    /// refuses before anything is built or pushed.
+    public func tags(shortShaLength: Int = 7) throws -> [String] {
+        guard let branch, !branch.isEmpty else { return [] }
         let name = GitContext.sanitize(branch)
-        guard !name.isEmpty else { return [] }
         var out = [name]
         if isDefaultBranch { out.append("staging") }
         out.append(name + "-" + String(sha.prefix(max(0, shortShaLength))))
-        return out.filter { $0.utf8.count <= 128 }
+        for tag in out where !Reference.isValidTag(tag) {
+            let why = tag.utf8.count > 128 ? "is \(tag.utf8.count) characters, over the 128 a tag may have" : "does not start with a letter, digit or _"
+            throw ReleaseError("the branch's tag \"\(tag)\" \(why), so Docker would refuse it: rename the branch, or give tags with --tag instead of --tags-from-git")
+        }
+        var seen = Set<String>()
+        return out.filter { seen.insert($0).inserted }
     }
 
     /// metadata-action's `{{is_default_branch}}`: the ref, less `refs/heads/`, is the default
@@ -28,8 +35,7 @@ extension GitContext {
         return ["create", "discussion", "issues", "schedule"].contains { event.contains($0) }
     }
 
-    /// metadata-action's rule: every run of characters outside `[a-zA-Z0-9._-]` becomes `-`; a tag
-    /// may not start with `.` or `-`.
+    /// metadata-action's rule: every run of characters outside `[a-zA-Z0-9._-]` becomes `-`.
     public static func sanitize(_ s: String) -> String {
         var out = ""
         var inRun = false
@@ -43,7 +49,6 @@ extension GitContext {
                 inRun = true
             }
         }
-        while let f = out.first, f == "." || f == "-" { out.removeFirst() }
         return out
     }
 

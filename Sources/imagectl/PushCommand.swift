@@ -80,7 +80,7 @@ struct TagsCommand: ParsableCommand {
             guard fromGit else { throw ValidationError("only --from-git is supported") }
             let env = ProcessInfo.processInfo.environment
             let git = try GitContext.current(environment: env, defaultBranch: defaultBranch)
-            let tags = git.tags(shortShaLength: try GitContext.shortShaLength(env))
+            let tags = try git.tags(shortShaLength: try GitContext.shortShaLength(env))
             guard !tags.isEmpty else { throw ReleaseError("no tags from git for \(git.ref): tags come from a branch") }
             let prefix = try repository.map { try Reference(parsing: $0, defaultTag: false) }.map { $0.registry + "/" + $0.repository + ":" } ?? ""
             for t in tags { print(prefix + t) }
