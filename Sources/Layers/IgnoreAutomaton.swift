@@ -7,55 +7,59 @@ extension IgnorePattern {
 
         init(_ tokens: [Token]) { self.tokens = tokens }
 
+        // A state's bits: the tokens before it have matched (`at`), or it is within the `.*` of
+        // a `(.*/)?` (`inside`).
+        static let at: UInt8 = 1, inside: UInt8 = 2
+
         /// Whether the whole path, or the part before one of its `/`, matches.
         func matchesOrParent(_ path: [UInt8]) -> Bool {
             let m = tokens.count
-            // at[i]: tokens[..<i] matched so far; inside[i]: within the `.*` of a `(.*/)?` at i.
-            var at = [Bool](repeating: false, count: m + 1)
-            var inside = [Bool](repeating: false, count: m)
-            at[0] = true
-            close(&at, &inside, position: 0)
-            var i = 0
-            while i < path.count {
-                if path[i] == 0x2f, at[m] { return true }
-                let (r, width) = Rune.decode(path, i)
-                var nextAt = [Bool](repeating: false, count: m + 1)
-                var nextInside = [Bool](repeating: false, count: m)
-                var alive = false
-                for k in 0..<m {
-                    if inside[k] {
-                        if r != 0x0a { nextInside[k] = true; alive = true }
-                        if r == 0x2f { nextAt[k + 1] = true; alive = true }
+            // Two rows of states, the current one and the next, swapped after each rune.
+            var rows = [UInt8](repeating: 0, count: 2 * (m + 1))
+            return rows.withUnsafeMutableBufferPointer { rows in
+                var current = 0, next = m + 1
+                rows[0] = Automaton.at
+                close(rows, current, position: 0)
+                var i = 0
+                while i < path.count {
+                    if path[i] == 0x2f, rows[current + m] & Automaton.at != 0 { return true }
+                    let (r, width) = Rune.decode(path, i)
+                    var alive = false
+                    for k in 0...m { rows[next + k] = 0 }
+                    for k in 0..<m where rows[current + k] != 0 {
+                        let state = rows[current + k]
+                        if state & Automaton.inside != 0 {
+                            if r != 0x0a { rows[next + k] |= Automaton.inside; alive = true }
+                            if r == 0x2f { rows[next + k + 1] |= Automaton.at; alive = true }
+                        }
+                        guard state & Automaton.at != 0 else { continue }
+                        switch tokens[k] {
+                        case .rune(let c) where c == r: rows[next + k + 1] |= Automaton.at
+                        case .one where r != 0x2f: rows[next + k + 1] |= Automaton.at
+                        case .star where r != 0x2f: rows[next + k] |= Automaton.at
+                        case .rest where r != 0x0a: rows[next + k] |= Automaton.at
+                        case .set(let ranges, let negated) where ranges.contains { $0.contains(r) } != negated:
+                            rows[next + k + 1] |= Automaton.at
+                        default: continue
+                        }
+                        alive = true
                     }
-                    guard at[k] else { continue }
-                    switch tokens[k] {
-                    case .rune(let c) where c == r: nextAt[k + 1] = true
-                    case .one where r != 0x2f: nextAt[k + 1] = true
-                    case .star where r != 0x2f: nextAt[k] = true
-                    case .rest where r != 0x0a: nextAt[k] = true
-                    case .set(let ranges, let negated) where ranges.contains { $0.contains(r) } != negated: nextAt[k + 1] = true
-                    default: continue
-                    }
-                    alive = true
+                    guard alive else { return false }
+                    i += width
+                    swap(&current, &next)
+                    close(rows, current, position: i)
                 }
-                guard alive else { return false }
-                i += width
-                at = nextAt
-                inside = nextInside
-                close(&at, &inside, position: i)
+                return rows[current + m] & Automaton.at != 0
             }
-            return at[m]
         }
 
         /// Follows the moves that read nothing; they only go forward, so one pass is enough.
-        func close(_ at: inout [Bool], _ inside: inout [Bool], position: Int) {
-            for k in 0..<tokens.count where at[k] {
+        func close(_ rows: UnsafeMutableBufferPointer<UInt8>, _ row: Int, position: Int) {
+            for k in 0..<tokens.count where rows[row + k] & Automaton.at != 0 {
                 switch tokens[k] {
-                case .star, .rest: at[k + 1] = true
-                case .dirs:
-                    at[k + 1] = true
-                    inside[k] = true
-                case .start where position == 0: at[k + 1] = true
+                case .star, .rest: rows[row + k + 1] |= Automaton.at
+                case .dirs: rows[row + k + 1] |= Automaton.at; rows[row + k] |= Automaton.inside
+                case .start where position == 0: rows[row + k + 1] |= Automaton.at
                 default: break
                 }
             }

@@ -133,19 +133,20 @@ struct IgnorePattern: Sendable {
             // A parent that starts with the prefix means the path does too.
             return path.starts(with: prefix)
         case .suffix(let suffix):
-            return IgnorePattern.prefixes(of: path).contains { end in
-                let candidate = path[..<end]
-                if candidate.count >= suffix.count, candidate.suffix(suffix.count).elementsEqual(suffix) { return true }
-                // `**/foo` matches `foo` itself.
-                return suffix.first == 0x2f && candidate.elementsEqual(suffix.dropFirst())
+            // The path and each parent: the part before each `/`, and the whole.
+            var end = 0
+            while end <= path.count {
+                if end == path.count || path[end] == 0x2f {
+                    let candidate = path[..<end]
+                    if candidate.count >= suffix.count, candidate.suffix(suffix.count).elementsEqual(suffix) { return true }
+                    // `**/foo` matches `foo` itself.
+                    if suffix.first == 0x2f, candidate.elementsEqual(suffix.dropFirst()) { return true }
+                }
+                end += 1
             }
+            return false
         case .expression(let tokens):
             return Automaton(tokens).matchesOrParent(path)
         }
-    }
-
-    /// The end of the path and of each parent directory in it.
-    static func prefixes(of path: [UInt8]) -> [Int] {
-        path.indices.filter { path[$0] == 0x2f } + [path.count]
     }
 }
