@@ -46,7 +46,7 @@ public final class Builder: @unchecked Sendable {
         }
         containerfile = try Containerfile(path: file, text: try Builder.text(of: data, file: file))
         let absolute = URL(fileURLWithPath: contextPath).standardizedFileURL.path
-        context = try BuildContext(root: contextPath, statCachePath: store.statCachePath(context: absolute))
+        context = try BuildContext(root: contextPath, containerfile: file, statCachePath: store.statCachePath(context: absolute))
         layers = LayerCache(store: store, writer: LayerWriter(compression: options.compression, epoch: options.epoch),
                             noCache: options.noCache, sourceRoot: context.root)
     }

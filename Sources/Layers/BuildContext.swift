@@ -19,8 +19,9 @@ public struct ContextFile: Hashable, Sendable {
     public var digest: Digest?
 }
 
-/// A snapshot of the build context: every file not excluded by `.dockerignore`, sorted by path, from
-/// one walk of `fstatat` calls. Content digests come from the stat cache or are hashed on demand.
+/// A snapshot of the build context: every file not excluded by its ignore file (`.dockerignore` and
+/// the others `DockerIgnore.file` names), sorted by path, from one walk of `fstatat` calls. Content
+/// digests come from the stat cache or are hashed on demand.
 public final class BuildContext: @unchecked Sendable {
     public let root: String
     public let ignore: DockerIgnore
@@ -31,12 +32,14 @@ public final class BuildContext: @unchecked Sendable {
     /// How many files had to be read and hashed (0 on an unchanged rebuild).
     public private(set) var hashedFiles = 0
 
-    public init(root: String, statCachePath: String?) throws {
+    /// `containerfile` is the Containerfile's path, beside which its own ignore file may be.
+    public init(root: String, containerfile: String? = nil, statCachePath: String?) throws {
         startedAt = Int64(Date().timeIntervalSince1970 * 1e9)
         var resolved = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         guard realpath(root, &resolved) != nil else { throw LayerError.io(root, "build context: " + errnoString()) }
         self.root = resolved.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-        ignore = try DockerIgnore(contentsOf: self.root + "/.dockerignore")
+        ignore = try DockerIgnore.file(context: self.root, containerfile: containerfile).map { try DockerIgnore(contentsOf: $0) }
+            ?? DockerIgnore()
         self.statCachePath = statCachePath
         // The stat records are read on another core while this one starts the walk.
         let records = StatCache.Loader(path: statCachePath)

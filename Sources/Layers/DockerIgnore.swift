@@ -1,109 +1,85 @@
 import Foundation
 
-/// `.dockerignore` with Docker's rules: patterns are cleaned and rooted at the context, `*` and `?`
-/// stay within one path element, `**` spans any number of them, `!` re-includes, the last matching
-/// pattern wins, and a pattern that matches a directory matches everything below it.
+/// `.dockerignore` with Docker's rules, as moby/patternmatcher and its ignorefile reader apply them:
+/// patterns are cleaned and rooted at the context, each is matched against the whole path and its
+/// parent directories (see `IgnorePattern`), `!` re-includes, and the last matching pattern wins.
+/// Patterns and names are bytes: neither has to be UTF-8.
 public struct DockerIgnore: Sendable {
-    struct Pattern: Sendable {
-        var parts: [String]
-        var exclusion: Bool
-    }
-
-    let patterns: [Pattern]
+    let patterns: [IgnorePattern]
 
     public var isEmpty: Bool { patterns.isEmpty }
     public var hasExceptions: Bool { patterns.contains { $0.exclusion } }
 
-    public init(lines: [String]) {
-        var out: [Pattern] = []
-        for raw in lines {
-            var line = raw.trimmingCharacters(in: .whitespaces)
-            if line.isEmpty || line.hasPrefix("#") { continue }
-            var exclusion = false
-            if line.hasPrefix("!") {
-                exclusion = true
-                line = String(line.dropFirst()).trimmingCharacters(in: .whitespaces)
-            }
-            let cleaned = (CleanPath.components(line, above: .clamp) ?? []).map(String.init)
-            if cleaned.isEmpty { continue }
-            out.append(Pattern(parts: cleaned, exclusion: exclusion))
-        }
-        patterns = out
+    /// No patterns: nothing is excluded.
+    public init() { patterns = [] }
+
+    /// The patterns of a file's lines.
+    public init(lines: [String], file: String = ".dockerignore") throws {
+        try self.init(DockerIgnore.readAll(lines.map(\.utf8)), file: file)
     }
 
     public init(contentsOf path: String) throws {
         guard let data = FileManager.default.contents(atPath: path) else {
-            self.init(lines: [])
+            self.init()
             return
         }
-        let lines = String(decoding: data, as: UTF8.self).split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map(String.init)
-        for (n, line) in lines.enumerated() where DockerIgnore.isMalformed(line) {
-            // Docker fails the build on these too (Go's filepath.Match: ErrBadPattern).
-            throw LayerError.io("\(path):\(n + 1)", "bad pattern \"\(line.prefix(80))\": close every [ and end no pattern with a lone \\")
-        }
-        self.init(lines: lines)
+        try self.init(DockerIgnore.readAll(Array(data).split(separator: 0x0a, omittingEmptySubsequences: false)), file: path)
     }
 
-    /// An unclosed `[` class or a trailing escape: patterns fnmatch would silently never match.
-    static func isMalformed(_ line: String) -> Bool {
-        let chars = Array(line.trimmingCharacters(in: .whitespaces))
-        var i = 0
-        while i < chars.count {
-            switch chars[i] {
-            case "\\":
-                if i + 1 >= chars.count { return true }
-                i += 2
-            case "[":
-                var j = i + 1
-                if j < chars.count, chars[j] == "^" || chars[j] == "!" { j += 1 }
-                if j < chars.count, chars[j] == "]" { j += 1 }
-                while j < chars.count, chars[j] != "]" {
-                    if chars[j] == "/" { return true }
-                    j += chars[j] == "\\" ? 2 : 1
+    /// patternmatcher's `New` over what the reader returned: each pattern trimmed and cleaned
+    /// again, and a leading `!` made an exception.
+    init(_ lines: [(line: Int, text: [UInt8])], file: String) throws {
+        var out: [IgnorePattern] = []
+        for (n, raw) in lines {
+            let trimmed = Rune.trimSpace(raw)
+            if trimmed.isEmpty { continue }
+            var p = CleanPath.filepathClean(trimmed)
+            let exclusion = p.first == 0x21
+            if exclusion {
+                guard p.count > 1 else {
+                    throw LayerError.io("\(file):\(n)", "a lone ! brings nothing back: follow it with the pattern of the files to keep")
                 }
-                if j >= chars.count { return true }
-                i = j + 1
-            default:
-                i += 1
+                p.removeFirst()
             }
+            if let why = IgnorePattern.syntaxError(p) {
+                throw LayerError.io("\(file):\(n)", "bad pattern \"\(IgnorePattern.shown(Array(p.prefix(80))))\": \(why)")
+            }
+            out.append(IgnorePattern(p, exclusion: exclusion))
         }
-        return false
+        patterns = out
+    }
+
+    /// The patterns as moby's ignorefile reader returns them, with their line numbers: a CR at the
+    /// end dropped, a UTF-8 byte-order mark at the start of the first line removed, a line that
+    /// starts with `#` a comment (before trimming, so ` #x` is a pattern), white space trimmed, and
+    /// the pattern after any `!` cleaned as Go's filepath.Clean does, one leading `/` removed.
+    static func readAll(_ lines: [some BidirectionalCollection<UInt8>]) -> [(line: Int, text: [UInt8])] {
+        var out: [(line: Int, text: [UInt8])] = []
+        for (n, whole) in lines.enumerated() {
+            var line = whole[...]
+            if n == 0, line.starts(with: [0xef, 0xbb, 0xbf]) { line = line.dropFirst(3) }
+            if line.last == 0x0d { line = line.dropLast() }
+            if line.first == 0x23 { continue }
+            var pattern = Rune.trimSpace(Array(line))
+            if pattern.isEmpty { continue }
+            let invert = pattern[0] == 0x21
+            if invert { pattern = Rune.trimSpace(Array(pattern.dropFirst())) }
+            if !pattern.isEmpty {
+                pattern = CleanPath.filepathClean(pattern)
+                if pattern.count > 1, pattern[0] == 0x2f { pattern.removeFirst() }
+            }
+            out.append((n + 1, invert ? [0x21] + pattern : pattern))
+        }
+        return out
     }
 
     /// Whether a context-relative path is excluded.
     public func excludes(_ path: PathBytes) -> Bool {
-        if patterns.isEmpty { return false }
-        let parts = path.components
+        if patterns.isEmpty || path.isEmpty { return false }
         var excluded = false
-        for p in patterns where DockerIgnore.matchesOrParent(p.parts[...], parts) {
+        for p in patterns where p.matchesOrParent(path.bytes) {
             excluded = !p.exclusion
         }
         return excluded
-    }
-
-    /// Whether the pattern matches the path or one of its parent directories: one pass of dynamic
-    /// programming over (pattern element, path element), so runs of `**` cannot make it exponential.
-    static func matchesOrParent(_ pattern: ArraySlice<String>, _ path: [PathBytes]) -> Bool {
-        let p = Array(pattern)
-        let n = path.count
-        // reach[j]: the pattern elements so far match exactly path[0..<j].
-        var reach = [Bool](repeating: false, count: n + 1)
-        reach[0] = true
-        for element in p {
-            var next = [Bool](repeating: false, count: n + 1)
-            if element == "**" {
-                var any = false
-                for j in 0...n {
-                    any = any || reach[j]
-                    next[j] = any
-                }
-            } else {
-                for j in 1...max(1, n) where j <= n && reach[j - 1] && path[j - 1].withCString({ fnmatch(element, $0, 0) }) == 0 {
-                    next[j] = true
-                }
-            }
-            reach = next
-        }
-        return n > 0 && reach[1...].contains(true)
     }
 }

@@ -119,7 +119,7 @@ extension Pipeline {
         let epoch = env["SOURCE_DATE_EPOCH"] != nil ? options.epoch : (git.commitTime ?? options.epoch)
         options.created = epoch
         let created = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval(epoch)))
-        for (k, v) in git.labels(version: git.tags(shortShaLength: try GitContext.shortShaLength(env)).first, created: created)
+        for (k, v) in git.labels(version: try git.tags(shortShaLength: try GitContext.shortShaLength(env)).first, created: created)
         where options.labels[k] == nil {
             options.labels[k] = v
         }

@@ -20,7 +20,7 @@ extension Pipeline {
             if let local = try? store.image(named: try Reference(parsing: image).familiar) { return local.digest }
         }
         let ref = try Reference(parsing: image)
-        guard let d = try registries.client(ref.registry).headManifest(ref.repository, ref.digest?.description ?? ref.tag ?? "latest") else {
+        guard let d = try registries.client(ref.registry).headManifest(ref.repository, ref.pullReference) else {
             throw RegistryError.notFound(ref.description)
         }
         return d.digest

@@ -44,7 +44,7 @@ extension Pipeline {
         if target.tagsFromGit {
             let env = ProcessInfo.processInfo.environment
             let git = try GitContext.current(environment: env, directory: target.directory, defaultBranch: target.defaultBranch)
-            let fromGit = git.tags(shortShaLength: try GitContext.shortShaLength(env))
+            let fromGit = try git.tags(shortShaLength: try GitContext.shortShaLength(env))
             if fromGit.isEmpty {
                 throw ReleaseError("no tags from git for \(git.ref) (tags come from a branch; pull requests, tags and a detached HEAD give none): nothing to push")
             }

@@ -27,7 +27,7 @@ extension Pipeline {
     public static func gitTags(defaultBranch: String?) throws -> [String] {
         let env = ProcessInfo.processInfo.environment
         let git = try GitContext.current(environment: env, defaultBranch: defaultBranch)
-        let tags = git.tags(shortShaLength: try GitContext.shortShaLength(env))
+        let tags = try git.tags(shortShaLength: try GitContext.shortShaLength(env))
         guard !tags.isEmpty else { throw ReleaseError("no tags from git for \(git.ref): tags come from a branch") }
         return tags
     }

@@ -10,7 +10,7 @@ extension Registries {
     /// downloaded until a step needs the filesystem.
     public func baseImage(_ ref: Reference, platform: Platform, store: Store, name: String) throws -> ImageView.Image {
         let client = client(ref.registry)
-        let (data, top) = try client.manifest(ref.repository, ref.digest?.description ?? ref.tag ?? "latest")
+        let (data, top) = try client.manifest(ref.repository, ref.pullReference)
         let view = ImageView(top, source: RemoteBlobs(client: client, repository: ref.repository, known: [(top, data)]), name: name)
         let image = try view.image(for: platform)
         if !store.hasBlob(image.manifest.config.digest) { try store.putBlob(try view.source.data(image.manifest.config)) }

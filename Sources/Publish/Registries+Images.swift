@@ -9,7 +9,7 @@ extension Registries {
     /// with `layers`, downloads and verifies the layers too. Returns the top descriptor.
     public func pull(_ ref: Reference, into store: Store, layers: Bool) throws -> Descriptor {
         let client = client(ref.registry)
-        let (data, top) = try client.manifest(ref.repository, ref.digest?.description ?? ref.tag ?? "latest")
+        let (data, top) = try client.manifest(ref.repository, ref.pullReference)
         // Every index, manifest and config is read (within RemoteBlobs' budget) and checked before
         // anything is stored; nested indexes within IndexWalk's limits, each digest once.
         let remote = RemoteBlobs(client: client, repository: ref.repository, known: [(top, data)])

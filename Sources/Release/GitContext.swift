@@ -7,19 +7,24 @@ public struct GitContext: Sendable, Equatable {
     /// The branch being built; nil for a pull request, a tag or a detached HEAD.
     public var branch: String?
     public var sha: String
-    public var defaultBranch: String
-    /// The ref as given (refs/heads/main, refs/pull/1/merge, refs/tags/v1).
+    /// The repository's default branch; nil when the event does not say.
+    public var defaultBranch: String?
+    /// The ref as metadata-action sees it (refs/heads/main, refs/pull/1/merge, refs/tags/v1).
     public var ref: String
+    /// GitHub Actions' event name (push, schedule, pull_request…); nil outside GitHub Actions.
+    public var event: String?
     /// The repository's web address, for org.opencontainers.image.source.
     public var source: String?
     /// The commit time in seconds, for org.opencontainers.image.created.
     public var commitTime: Int?
 
-    public init(branch: String?, sha: String, defaultBranch: String, ref: String, source: String? = nil, commitTime: Int? = nil) {
+    public init(branch: String?, sha: String, defaultBranch: String?, ref: String, event: String? = nil,
+                source: String? = nil, commitTime: Int? = nil) {
         self.branch = branch
         self.sha = sha
         self.defaultBranch = defaultBranch
         self.ref = ref
+        self.event = event
         self.source = source
         self.commitTime = commitTime
     }
@@ -28,19 +33,23 @@ public struct GitContext: Sendable, Equatable {
     public static func current(environment env: [String: String] = ProcessInfo.processInfo.environment,
                                directory: String = FileManager.default.currentDirectoryPath,
                                defaultBranch: String? = nil) throws -> GitContext {
-        if env["GITHUB_ACTIONS"] == "true", let ref = env["GITHUB_REF"], let sha = env["GITHUB_SHA"], !sha.isEmpty {
-            var def = defaultBranch ?? "main"
+        if env["GITHUB_ACTIONS"] == "true", var ref = env["GITHUB_REF"], let sha = env["GITHUB_SHA"], !sha.isEmpty {
+            var payload: [String: Any] = [:]
             if let path = env["GITHUB_EVENT_PATH"], let data = FileManager.default.contents(atPath: path),
-               let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-               let repo = json["repository"] as? [String: Any], let d = repo["default_branch"] as? String, !d.isEmpty {
-                def = d
+               let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
+                payload = json
             }
-            let event = env["GITHUB_EVENT_NAME"] ?? "push"
-            let isPR = event.hasPrefix("pull_request")
-            let branch = !isPR && ref.hasPrefix("refs/heads/") ? String(ref.dropFirst("refs/heads/".count)) : nil
+            let event = env["GITHUB_EVENT_NAME"] ?? ""
+            let isPullRequestTarget = event.contains("pull_request_target")
+            // pull_request_target runs on the base branch, and GITHUB_REF names it; metadata-action
+            // takes the pull request's merge ref instead.
+            if isPullRequestTarget, let number = payload["number"] as? Int { ref = "refs/pull/\(number)/merge" }
+            let branch = !isPullRequestTarget && ref.hasPrefix("refs/heads/") ? String(ref.dropFirst("refs/heads/".count)) : nil
+            let repository = payload["repository"] as? [String: Any]
+            let def = (repository?["default_branch"] as? String).flatMap { $0.isEmpty ? nil : $0 } ?? defaultBranch
             var source: String?
             if let server = env["GITHUB_SERVER_URL"], let repo = env["GITHUB_REPOSITORY"] { source = "\(server)/\(repo)" }
-            return GitContext(branch: branch, sha: sha, defaultBranch: def, ref: ref, source: source,
+            return GitContext(branch: branch, sha: sha, defaultBranch: def, ref: ref, event: event, source: source,
                               commitTime: try? Int(git(["log", "-1", "--format=%ct", sha], in: directory)))
         }
         let sha: String

@@ -1,4 +1,5 @@
 import Foundation
+import OCI
 
 extension GitContext {
     /// What docker/metadata-action computes for
@@ -6,19 +7,35 @@ extension GitContext {
     /// `type=raw,value=staging,enable={{is_default_branch}}`: on the default branch
     /// `main`, `staging`, `main-<sha7>`; on another branch `<branch>`, `<branch>-<sha7>`.
     /// Where metadata-action would emit an invalid `-<sha>` (pull requests, tags, detached HEAD),
-    /// nothing is emitted.
-    public func tags(shortShaLength: Int = 7) -> [String] {
-        guard let branch else { return [] }
+    /// nothing is emitted; where a branch gives a tag Docker refuses (longer than 128 characters, or
+    /// starting with `.` or `-`), which metadata-action emits and the push then fails on, this
+    /// refuses before anything is built or pushed.
+    public func tags(shortShaLength: Int = 7) throws -> [String] {
+        guard let branch, !branch.isEmpty else { return [] }
         let name = GitContext.sanitize(branch)
-        guard !name.isEmpty else { return [] }
         var out = [name]
-        if branch == defaultBranch { out.append("staging") }
-        out.append(name + "-" + String(sha.prefix(max(1, shortShaLength))))
-        return out.filter { $0.utf8.count <= 128 }
+        if isDefaultBranch { out.append("staging") }
+        out.append(name + "-" + String(sha.prefix(max(0, shortShaLength))))
+        for tag in out where !Reference.isValidTag(tag) {
+            let why = tag.utf8.count > 128 ? "is \(tag.utf8.count) characters, over the 128 a tag may have" : "does not start with a letter, digit or _"
+            throw ReleaseError("the branch's tag \"\(tag)\" \(why), so Docker would refuse it: rename the branch, or give tags with --tag instead of --tags-from-git")
+        }
+        var seen = Set<String>()
+        return out.filter { seen.insert($0).inserted }
     }
 
-    /// metadata-action's rule: every run of characters outside `[a-zA-Z0-9._-]` becomes `-`; a tag
-    /// may not start with `.` or `-`.
+    /// metadata-action's `{{is_default_branch}}`: the ref, less `refs/heads/`, is the default
+    /// branch the event names; or the event is one GitHub runs on the default branch's last commit
+    /// (create, discussion, issues, schedule), whose payload may not name it.
+    public var isDefaultBranch: Bool {
+        let name = ref.hasPrefix("refs/heads/") ? String(ref.dropFirst("refs/heads/".count)) : ref
+        if name.isEmpty { return false }
+        if name == defaultBranch { return true }
+        guard let event else { return false }
+        return ["create", "discussion", "issues", "schedule"].contains { event.contains($0) }
+    }
+
+    /// metadata-action's rule: every run of characters outside `[a-zA-Z0-9._-]` becomes `-`.
     public static func sanitize(_ s: String) -> String {
         var out = ""
         var inRun = false
@@ -32,17 +49,7 @@ extension GitContext {
                 inRun = true
             }
         }
-        while let f = out.first, f == "." || f == "-" { out.removeFirst() }
         return out
-    }
-
-    /// The short SHA length metadata-action reads from DOCKER_METADATA_SHORT_SHA_LENGTH.
-    public static func shortShaLength(_ env: [String: String]) throws -> Int {
-        guard let v = env["DOCKER_METADATA_SHORT_SHA_LENGTH"], !v.isEmpty else { return 7 }
-        guard let n = Int(v), (1...40).contains(n) else {
-            throw ReleaseError("DOCKER_METADATA_SHORT_SHA_LENGTH=\(v) must be a number from 1 to 40")
-        }
-        return n
     }
 
     /// The OCI labels metadata-action sets: source, revision, version (the first tag), created.

@@ -113,6 +113,19 @@ struct Fixture {
         #expect(owned.hasPrefix("-rw-r----- 10/20"))
     }
 
+    /// BuildKit reads the ignore file named after the Containerfile before the context's own.
+    @Test func ignoreFileNamedAfterTheContainerfileWins() throws {
+        let f = try Fixture()
+        defer { f.remove() }
+        try f.file("keep.txt", "k")
+        try f.file("secret.txt", "s")
+        try f.file("Containerfile.dockerignore", "secret.txt\nContainerfile*\n")
+        try f.file(".dockerignore", "keep.txt\n")
+        let r = try f.build("FROM scratch\nCOPY . /app/\n")
+        let listing = try f.listing(try f.manifest(r.descriptor).layers[0])
+        #expect(listing == ["app/.dockerignore", "app/keep.txt"], "\(listing)")
+    }
+
     @Test func platformIndependentLayersAreBuiltOnce() throws {
         let f = try Fixture()
         defer { f.remove() }

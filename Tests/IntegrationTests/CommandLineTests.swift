@@ -31,6 +31,27 @@ import Testing
         #expect(r.stderr.contains("COPY"))
     }
 
+    /// Tags from git that metadata-action would give and Docker would refuse stop the job in one
+    /// line, before a build; a pull_request_target run is named by its pull request's ref.
+    @Test(arguments: [
+        ("push", "refs/heads/" + String(repeating: "b", count: 121), "{}", "is 129 characters"),
+        ("pull_request_target", "refs/heads/main", #"{"number":7}"#, "no tags from git for refs/pull/7/merge"),
+    ])
+    func tagsFromGitRefusals(_ event: String, _ ref: String, _ payload: String, _ message: String) throws {
+        let tmp = try makeTempDir("cli")
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
+        try write("FROM scratch\n", to: tmp + "/Containerfile")
+        try write(payload, to: tmp + "/event.json")
+        let env = ["GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": event, "GITHUB_REF": ref, "GITHUB_EVENT_PATH": tmp + "/event.json",
+                   "GITHUB_SHA": "0123456789abcdef0123456789abcdef01234567", "GITHUB_OUTPUT": "", "GITHUB_STEP_SUMMARY": ""]
+        for args in [["tags", "--from-git"], ["build", "--push", "--tags-from-git", "--repository", "127.0.0.1:9/x", tmp]] {
+            let r = try CLI.run(args, home: tmp + "/store", environment: env, directory: tmp)
+            #expect(r.status == 1)
+            let errors = r.stderr.split(separator: "\n").filter { $0.hasPrefix("imagectl: error: ") }
+            #expect(errors.count == 1 && errors[0].contains(message), "\(r.stderr)")
+        }
+    }
+
     @Test func storeCommands() throws {
         try CLI.requireFixtures()
         let tmp = try makeTempDir("store")

@@ -95,8 +95,8 @@ import Testing
         #expect(PathBytes([0x62, 0xff, 0x0a]).description == "b\\xff\n")
     }
 
-    @Test func dockerignoreMatchesNamesThatAreNotUTF8() {
-        let ignore = DockerIgnore(lines: ["junk*", "!junk-keep"])
+    @Test func dockerignoreMatchesNamesThatAreNotUTF8() throws {
+        let ignore = try DockerIgnore(lines: ["junk*", "!junk-keep"])
         #expect(ignore.excludes(PathBytes([0x6a, 0x75, 0x6e, 0x6b, 0xff])))
         #expect(!ignore.excludes(PathBytes([0x6b, 0xff])))
         #expect(!ignore.excludes("junk-keep"))
