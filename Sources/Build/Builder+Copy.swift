@@ -9,26 +9,24 @@ extension Builder {
         let isAdd = ins.keyword == "ADD"
         let lookup = stage.lookup
         let words = plan.words
-        let raw = ShellWords.jsonArray(ins.arguments) ?? words.split(ins.arguments)
-        let args = try raw.map { try words.expand($0, lookup) }
-        guard args.count >= 2 else {
-            throw BuildError("\(ins.keyword) needs at least one source and a destination, as in \(ins.keyword) app/ /app/")
-        }
-        for unsupported in ["parents", "checksum"] where ins.flags[unsupported] != nil {
-            throw BuildError("\(ins.keyword) --\(unsupported) is not supported; drop the flag")
+        if ins.flags["parents"] == "true" || ins.flags["checksum"] != nil {
+            throw BuildError("\(ins.keyword) --\(ins.flags["checksum"] != nil ? "checksum" : "parents") is not supported; drop the flag")
         }
         let owner = try ins.flags["chown"].map { try Builder.owner(try words.expand($0, lookup)) }
         let mode = try ins.flags["chmod"].map { try Builder.mode(try words.expand($0, lookup)) }
-        let rawDest = args.last!
+        // Sources and destination are each one word, expanded: a space a variable holds stays in the path.
+        let sources = try ins.args.dropLast().map { try words.expand($0, lookup) }
+        let rawDest = try words.expand(ins.args.last!, lookup)
         let destPath = Builder.joinPath(stage.workdir, rawDest)
         let destRel = PathBytes(String(destPath.dropFirst()))
         var destIsDir = rawDest.hasSuffix("/") || rawDest == "." || rawDest.hasSuffix("/.") || rawDest == ".."
             || destRel.isEmpty || stage.files.entry(destRel)?.kind == .directory
-        let sources = Array(args.dropLast())
 
         let source: CopySource
-        if let from = ins.flags["from"].map({ try? words.expand($0, lookup) }) ?? nil {
-            guard !isAdd else { throw BuildError("ADD does not take --from; use COPY --from") }
+        if let from = ins.flags["from"] {
+            guard try words.expand(from, { _ in nil }) == from else {
+                throw BuildError("COPY --from=\(from): variables are not expanded in --from; name a stage FROM ${…} AS name and copy from it")
+            }
             guard let i = plan.stage(named: from, before: plan.stages.firstIndex { $0.body.contains(ins) } ?? 0), let s = built[i] else {
                 throw BuildError("COPY --from=\(from): no earlier stage of that name; copying from other images is not available yet")
             }
@@ -45,7 +43,7 @@ extension Builder {
             matches.append((src, found))
         }
         let total = matches.reduce(0) { $0 + $1.1.count }
-        if total > 1 || sources.count > 1 {
+        if total > 1 || matches.count > 1 {
             guard destIsDir else {
                 throw BuildError("\(ins.keyword) with several sources needs a directory destination ending in /, as in \(rawDest)/")
             }
@@ -60,9 +58,10 @@ extension Builder {
         }
         var entries: [LayerEntry] = []
         var linkTargets: [[UInt64]: PathBytes] = [:]
+        let unpack = isAdd && ins.flags["unpack"] != "false"
         for (_, items) in matches {
             for item in items {
-                entries += try layerEntries(for: item, in: source, destRel: destRel, destIsDir: destIsDir, isAdd: isAdd,
+                entries += try layerEntries(for: item, in: source, destRel: destRel, destIsDir: destIsDir, unpack: unpack,
                                             owner: owner, mode: mode, links: &linkTargets)
             }
         }

@@ -86,60 +86,58 @@ extension Builder {
         switch ins.keyword {
         case "ARG":
             history = false
-            for word in words.split(ins.arguments) {
-                let (k, v) = StagePlan.splitArg(try expand(word))
+            for word in ins.args {
+                let (k, v) = StagePlan.splitArg(word)
                 guard !k.isEmpty, k.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {
                     throw BuildError("ARG name \"\(k)\" must be letters, digits and _")
                 }
-                stage.args[k] = options.buildArgs[k] ?? v ?? plan.globalArgs[k] ?? plan.automaticArgs[k] ?? stage.args[k]
+                let value = try options.buildArgs[k] ?? v.map(expand) ?? plan.globalArgs[k] ?? plan.automaticArgs[k] ?? stage.args[k]
+                stage.args[k] = value
             }
         case "ENV":
-            for (k, v) in try keyValues(ins, words: words, lookup: stage.lookup, legacy: true) {
-                stage.config.config.setEnv(k, v)
-            }
+            for (k, v) in try keyValues(ins, expand) { stage.config.config.setEnv(k, v) }
         case "LABEL":
             var labels = stage.config.config.labels ?? [:]
-            for (k, v) in try keyValues(ins, words: words, lookup: stage.lookup, legacy: false) { labels[k] = v }
+            for (k, v) in try keyValues(ins, expand) { labels[k] = v }
             stage.config.config.labels = labels
         case "WORKDIR":
-            let dir = try expand(ins.arguments)
-            guard !dir.isEmpty else { throw BuildError("WORKDIR needs a directory") }
+            let dir = try expand(ins.args[0])
+            guard !dir.isEmpty else { throw BuildError("WORKDIR \(ins.args[0]) names no directory") }
             stage.config.config.workingDir = Builder.joinPath(stage.workdir, dir)
         case "USER":
-            let user = try expand(ins.arguments)
-            guard !user.isEmpty, !user.contains(" ") else { throw BuildError("USER takes one user[:group], as in USER 1000:1000") }
-            stage.config.config.user = user
+            stage.config.config.user = try expand(ins.args[0])
         case "EXPOSE":
+            // Each word is split again after expansion: EXPOSE $PORTS with PORTS="80 443" is two ports.
             var ports = stage.config.config.exposedPorts ?? [:]
-            for word in words.split(ins.arguments) {
-                for p in try Builder.ports(try expand(word)) { ports[p] = ImageConfig.Empty() }
+            for word in ins.args {
+                for spec in try words.words(word, stage.lookup) {
+                    for p in try ExposedPort.parse(spec) { ports[p] = ImageConfig.Empty() }
+                }
             }
             stage.config.config.exposedPorts = ports
         case "VOLUME":
-            let list = try ShellWords.jsonArray(ins.arguments) ?? words.split(ins.arguments).map(expand)
-            guard !list.isEmpty, list.allSatisfy({ !$0.isEmpty }) else { throw BuildError("VOLUME needs at least one path") }
+            let list = try ins.args.map(expand)
+            guard list.allSatisfy({ !$0.isEmpty }) else { throw BuildError("VOLUME \(ins.args.joined(separator: " ")): a path is empty") }
             var volumes = stage.config.config.volumes ?? [:]
             for v in list { volumes[v] = ImageConfig.Empty() }
             stage.config.config.volumes = volumes
         case "STOPSIGNAL":
-            let sig = try expand(ins.arguments)
+            let sig = try expand(ins.args[0])
             guard !sig.isEmpty, !sig.contains(" ") else { throw BuildError("STOPSIGNAL takes one signal, as in STOPSIGNAL SIGTERM") }
             stage.config.config.stopSignal = sig
         case "SHELL":
-            guard let list = ShellWords.jsonArray(ins.arguments), !list.isEmpty else {
-                throw BuildError("SHELL must be a JSON array, as in SHELL [\"/bin/sh\", \"-c\"]")
-            }
-            stage.config.config.shell = list
+            stage.config.config.shell = ins.args
         case "ENTRYPOINT":
-            stage.config.config.entrypoint = command(ins.arguments, stage: stage)
+            // ENTRYPOINT [] clears it; a shell-form one runs its text with the stage's SHELL.
+            stage.config.config.entrypoint = ins.json && ins.args.isEmpty ? nil : command(ins, stage: stage)
             if !stage.cmdSetHere { stage.config.config.cmd = nil }
         case "CMD":
-            stage.config.config.cmd = command(ins.arguments, stage: stage)
+            stage.config.config.cmd = command(ins, stage: stage)
             stage.cmdSetHere = true
         case "HEALTHCHECK":
-            stage.config.config.healthcheck = try healthcheck(ins, stage: stage)
+            stage.config.config.healthcheck = try healthcheck(ins)
         case "MAINTAINER":
-            stage.config.author = ins.arguments
+            stage.config.author = ins.args[0]
         case "COPY", "ADD":
             history = false
             try copy(ins, into: &stage, plan: plan, built: built, platform: platform)
@@ -158,38 +156,26 @@ extension Builder {
         }
     }
 
-    /// `K=V K2="v 2"` pairs, or Docker's legacy `ENV K the rest` form.
-    func keyValues(_ ins: Instruction, words: ShellWords, lookup: (String) -> String?, legacy: Bool) throws -> [(String, String)] {
-        let parts = words.split(ins.arguments)
-        guard !parts.isEmpty else { throw BuildError("\(ins.keyword) needs at least one KEY=VALUE") }
-        if legacy, !parts[0].contains("=") {
-            guard parts.count >= 2 else { throw BuildError("ENV \(parts[0]) needs a value: ENV \(parts[0])=VALUE") }
-            let rest = ins.arguments.dropFirst(parts[0].count).trimmingCharacters(in: .whitespaces)
-            return [(parts[0], try words.expand(rest, lookup))]
-        }
-        return try parts.map { part in
-            guard let eq = part.firstIndex(of: "=") else {
-                throw BuildError("\(ins.keyword) \(part): expected KEY=VALUE")
-            }
-            let key = try words.expand(String(part[..<eq]), lookup)
-            guard !key.isEmpty else { throw BuildError("\(ins.keyword) \(part): the key is empty") }
-            return (key, try words.expand(String(part[part.index(after: eq)...]), lookup))
+    /// ENV and LABEL pairs, key and value each expanded (the legacy `KEY value` form is one pair).
+    func keyValues(_ ins: Instruction, _ expand: (String) throws -> String) throws -> [(String, String)] {
+        try stride(from: 0, to: ins.args.count, by: 3).map { k in
+            let key = try expand(ins.args[k])
+            guard !key.isEmpty else { throw BuildError("\(ins.keyword) \(ins.args[k])=…: the name expands to nothing") }
+            return (key, try expand(ins.args[k + 1]))
         }
     }
 
-    /// Exec form as given; shell form wrapped in the stage's SHELL.
-    func command(_ args: String, stage: Stage) -> [String] {
-        if let list = ShellWords.jsonArray(args) { return list }
-        return stage.shell + [args]
+    /// The exec form as given; the shell form's text after the stage's SHELL. Neither is expanded:
+    /// the shell does that when the container starts.
+    func command(_ ins: Instruction, stage: Stage) -> [String] {
+        ins.json ? ins.args : stage.shell + [ins.args.joined(separator: " ")]
     }
 
-    func healthcheck(_ ins: Instruction, stage: Stage) throws -> ImageConfig.Healthcheck {
-        let args = ins.arguments
-        if args.uppercased() == "NONE" { return ImageConfig.Healthcheck(test: ["NONE"]) }
-        guard args.uppercased().hasPrefix("CMD") else { throw BuildError("HEALTHCHECK takes CMD <command> or NONE") }
-        let cmd = args.dropFirst(3).trimmingCharacters(in: .whitespaces)
-        guard !cmd.isEmpty else { throw BuildError("HEALTHCHECK CMD needs a command") }
-        var h = ImageConfig.Healthcheck(test: ShellWords.jsonArray(cmd).map { ["CMD"] + $0 } ?? ["CMD-SHELL", cmd])
+    /// HEALTHCHECK NONE, or CMD with its flags.
+    func healthcheck(_ ins: Instruction) throws -> ImageConfig.Healthcheck {
+        if ins.args[0].uppercased() == "NONE" { return ImageConfig.Healthcheck(test: ["NONE"]) }
+        let cmd = Array(ins.args.dropFirst())
+        var h = ImageConfig.Healthcheck(test: ins.json ? ["CMD"] + cmd : ["CMD-SHELL", cmd.joined(separator: " ")])
         for (flag, value) in ins.flags {
             switch flag {
             case "retries":
@@ -224,21 +210,6 @@ extension Builder {
         }
         guard total > 0 else { throw BuildError("--\(flag)=\(s): expected a duration such as 30s") }
         return Int64(total)
-    }
-
-    /// `80`, `80/tcp`, `53/udp`, `8000-8002` -> `80/tcp` keys, as Docker writes ExposedPorts.
-    static func ports(_ spec: String) throws -> [String] {
-        let parts = spec.split(separator: "/", maxSplits: 1).map(String.init)
-        let proto = parts.count == 2 ? parts[1].lowercased() : "tcp"
-        guard ["tcp", "udp", "sctp"].contains(proto), let range = parts.first else {
-            throw BuildError("EXPOSE \(spec): expected PORT[/tcp|udp|sctp]")
-        }
-        let bounds = range.split(separator: "-").map { Int($0) }
-        guard (1...2).contains(bounds.count), bounds.allSatisfy({ $0 != nil && (0...65535).contains($0!) }),
-              bounds.last!! >= bounds.first!!, bounds.last!! - bounds.first!! < 10000 else {
-            throw BuildError("EXPOSE \(spec): ports are numbers from 0 to 65535")
-        }
-        return (bounds.first!!...bounds.last!!).map { "\($0)/\(proto)" }
     }
 
     /// Resolves `path` against a directory, lexically, as WORKDIR and COPY destinations do.

@@ -1,5 +1,3 @@
-import Foundation
-
 /// Docker's word rules, as BuildKit's shell lexer (frontend/dockerfile/shell/lex.go) applies them to
 /// instruction arguments: quotes, the escape character and `$` substitution, giving one word
 /// (`expand`, what most instructions use) or the words that unquoted whitespace in the result
@@ -29,61 +27,6 @@ struct ShellWords {
     /// Substitutes, then splits on the whitespace that is not quoted or escaped.
     func words(_ text: String, _ lookup: (String) -> String?) throws -> [String] {
         try run(text, lookup).words
-    }
-
-    /// Splits on unquoted whitespace, keeping quotes and escapes for `expand` to process.
-    func split(_ s: String) -> [String] {
-        let escape = Character(self.escape)
-        var words: [String] = []
-        var cur = ""
-        var inWord = false
-        var quote: Character?
-        var escaped = false
-        for c in s {
-            if escaped {
-                cur.append(c)
-                escaped = false
-                continue
-            }
-            if c == escape, quote != "'" {
-                cur.append(c)
-                escaped = true
-                inWord = true
-                continue
-            }
-            if let q = quote {
-                if c == q { quote = nil }
-                cur.append(c)
-                continue
-            }
-            if c == "'" || c == "\"" {
-                quote = c
-                cur.append(c)
-                inWord = true
-                continue
-            }
-            if c == " " || c == "\t" {
-                if inWord {
-                    words.append(cur)
-                    cur = ""
-                    inWord = false
-                }
-                continue
-            }
-            cur.append(c)
-            inWord = true
-        }
-        if inWord { words.append(cur) }
-        return words
-    }
-
-    /// The JSON (exec) form `["a", "b"]`, or nil when the text is not a JSON array of strings.
-    static func jsonArray(_ s: String) -> [String]? {
-        let t = s.trimmingCharacters(in: .whitespaces)
-        guard t.hasPrefix("["), t.hasSuffix("]"),
-              let v = try? JSONSerialization.jsonObject(with: Data(t.utf8)) as? [Any] else { return nil }
-        let strings = v.compactMap { $0 as? String }
-        return strings.count == v.count ? strings : nil
     }
 
     private func run(_ text: String, _ lookup: (String) -> String?) throws -> (text: String, words: [String]) {

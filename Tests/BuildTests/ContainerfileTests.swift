@@ -1,4 +1,4 @@
-import Build
+@testable import Build
 import Foundation
 import TestSupport
 import Testing
@@ -29,9 +29,7 @@ import Testing
         }
         let parsed = try Containerfile(path: "\(name).Containerfile", text: text)
         if expected == "parsed" { return }
-        let dump = parsed.instructions.map { i in
-            "\(i.line) \(i.keyword) [\(i.flags.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","))] \(i.arguments)"
-        }.joined(separator: "\n")
+        let dump = parsed.instructions.map { "\($0.line) (\(BuildKitParserTests.dump($0)))" }.joined(separator: "\n")
         #expect(dump == expected)
     }
 }
