@@ -9,8 +9,9 @@ extension Builder {
         let isAdd = ins.keyword == "ADD"
         let lookup = stage.lookup
         let words = plan.words
-        if ins.flags["parents"] == "true" || ins.flags["checksum"] != nil {
-            throw BuildError("\(ins.keyword) --\(ins.flags["checksum"] != nil ? "checksum" : "parents") is not supported; drop the flag")
+        if ins.flags["parents"] == "true" || ins.flags["checksum"] != nil || ins.flags["exclude"] != nil {
+            let flag = ins.flags["parents"] == "true" ? "parents" : ins.flags["checksum"] != nil ? "checksum" : "exclude"
+            throw BuildError("\(ins.keyword) --\(flag) is not supported; drop the flag")
         }
         let owner = try ins.flags["chown"].map { try Builder.owner(try words.expand($0, lookup)) }
         let mode = try ins.flags["chmod"].map { try Builder.mode(try words.expand($0, lookup)) }

@@ -238,6 +238,7 @@ struct Fixture {
         ("FROM scratch|COPY --link=maybe a.txt /x", "Containerfile:2: --link=maybe: expected true or false"),
         ("FROM scratch|COPY --from a.txt /x", "Containerfile:2: --from needs a value"),
         ("FROM scratch|USER", "Containerfile:2: USER needs one argument"),
+        ("FROM scratch|COPY --exclude=*.md a.txt /x", "Containerfile:2: COPY --exclude is not supported"),
     ])
     func badInputGetsOneLine(_ containerfile: String, _ message: String) throws {
         let f = try Fixture()
