@@ -171,7 +171,7 @@ extension Builder {
         ins.json ? ins.args : stage.shell + [ins.args.joined(separator: " ")]
     }
 
-    /// HEALTHCHECK NONE, or CMD with its flags.
+    /// HEALTHCHECK NONE, or CMD with its flags; a duration or retry count of 0 means Docker's default.
     func healthcheck(_ ins: Instruction) throws -> ImageConfig.Healthcheck {
         if ins.args[0].uppercased() == "NONE" { return ImageConfig.Healthcheck(test: ["NONE"]) }
         let cmd = Array(ins.args.dropFirst())
@@ -179,37 +179,24 @@ extension Builder {
         for (flag, value) in ins.flags {
             switch flag {
             case "retries":
-                guard let n = Int(value), n >= 0 else { throw BuildError("--retries=\(value): expected a whole number") }
-                h.retries = n
+                guard let n = Int32(value) else { throw BuildError("--retries=\(value): expected a whole number") }
+                guard n >= 0 else { throw BuildError("--retries=\(value): retries cannot be negative") }
+                h.retries = n == 0 ? nil : Int(n)
             default:
-                let ns = try Builder.duration(value, flag: flag)
+                let ns = value.isEmpty ? 0 : try GoDuration.parse(value, flag: flag)
+                guard ns == 0 || ns >= 1_000_000 else {
+                    throw BuildError("--\(flag)=\(value): a healthcheck duration is at least 1ms (0 means Docker's default)")
+                }
+                let set = ns == 0 ? nil : ns
                 switch flag {
-                case "interval": h.interval = ns
-                case "timeout": h.timeout = ns
-                case "start-period": h.startPeriod = ns
-                default: h.startInterval = ns
+                case "interval": h.interval = set
+                case "timeout": h.timeout = set
+                case "start-period": h.startPeriod = set
+                default: h.startInterval = set
                 }
             }
         }
         return h
-    }
-
-    /// Go durations as Docker takes them: 30s, 1m30s, 500ms, 1h.
-    static func duration(_ s: String, flag: String) throws -> Int64 {
-        let units: [(String, Double)] = [("ms", 1e6), ("us", 1e3), ("ns", 1), ("h", 3.6e12), ("m", 6e10), ("s", 1e9)]
-        var rest = Substring(s)
-        var total = 0.0
-        while !rest.isEmpty {
-            let num = rest.prefix(while: { $0.isNumber || $0 == "." })
-            rest = rest.dropFirst(num.count)
-            guard let v = Double(num), let unit = units.first(where: { rest.hasPrefix($0.0) }) else {
-                throw BuildError("--\(flag)=\(s): expected a duration such as 30s, 1m30s or 500ms")
-            }
-            rest = rest.dropFirst(unit.0.count)
-            total += v * unit.1
-        }
-        guard total > 0 else { throw BuildError("--\(flag)=\(s): expected a duration such as 30s") }
-        return Int64(total)
     }
 
     /// Resolves `path` against a directory, lexically, as WORKDIR and COPY destinations do.

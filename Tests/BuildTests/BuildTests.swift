@@ -229,6 +229,8 @@ struct Fixture {
         ("FROM scratch|HEALTHCHECK --interval=soon CMD true", "Containerfile:2: --interval=soon"),
         ("FROM --platform=linux/sparc scratch", "Containerfile:1: invalid platform"),
         ("FROM scratch|COPY --from=$STAGE a.txt /x", "Containerfile:2: COPY --from=$STAGE: variables are not expanded in --from"),
+        ("FROM scratch|HEALTHCHECK --timeout=500us CMD true", "Containerfile:2: --timeout=500us: a healthcheck duration is at least 1ms"),
+        ("FROM scratch|HEALTHCHECK --retries=-1 CMD true", "Containerfile:2: --retries=-1: retries cannot be negative"),
         ("FROM scratch|HEALTHCHECK NONE x", "Containerfile:2: HEALTHCHECK NONE takes no arguments"),
         ("FROM scratch|ENV A", "Containerfile:2: ENV A needs a value"),
         ("FROM scratch|LABEL a=b c", "Containerfile:2: LABEL c: expected KEY=VALUE"),

@@ -96,6 +96,27 @@ import Testing
         #expect(try f.listing(layers[1]) == ["tmp/--odd"])
     }
 
+    /// A HEALTHCHECK duration or retry count of 0 is Docker's default: the field is left out.
+    @Test func zeroHealthcheckValuesMeanTheDefault() throws {
+        let c = try Self.config("FROM scratch\nHEALTHCHECK --start-period=0s --start-interval=0 --interval=5s --timeout=0s --retries=0 CMD [\"foo\"]\n")
+        var expected = ImageConfig.Healthcheck(test: ["CMD", "foo"])
+        expected.interval = 5_000_000_000
+        #expect(c.config.healthcheck == expected)
+        let json = String(decoding: try JSONEncoder().encode(c.config.healthcheck), as: UTF8.self)
+        #expect(!json.contains("Timeout") && !json.contains("Retries") && !json.contains("StartPeriod"))
+    }
+
+    @Test(arguments: [
+        ("--interval=1m30s", Int64(90_000_000_000)),
+        ("--timeout=1.5s", 1_500_000_000),
+        ("--start-period=2h", 7_200_000_000_000),
+        ("--start-interval=1ms", 1_000_000),
+    ])
+    func healthcheckDurations(_ flag: String, _ ns: Int64) throws {
+        let h = try #require(try Self.config("FROM scratch\nHEALTHCHECK \(flag) CMD true\n").config.healthcheck)
+        #expect([h.interval, h.timeout, h.startPeriod, h.startInterval].compactMap { $0 } == [ns])
+    }
+
     /// The longest line Docker reads is 65535 bytes; a longer one is refused on its own line.
     @Test func longLines() throws {
         let most = "LABEL a=" + String(repeating: "x", count: 65535 - 8)

@@ -1,0 +1,59 @@
+/// Durations as Go reads them (time.ParseDuration): what HEALTHCHECK's flags take.
+enum GoDuration {
+    static let units: [(String, UInt64)] = [
+        ("ns", 1), ("us", 1_000), ("\u{B5}s", 1_000), ("\u{3BC}s", 1_000), ("ms", 1_000_000),
+        ("s", 1_000_000_000), ("m", 60_000_000_000), ("h", 3_600_000_000_000),
+    ]
+
+    /// `30s`, `1m30s`, `1.5h`, `500ms`, `-2s`, and `0` without a unit; nanoseconds.
+    static func parse(_ text: String, flag: String) throws -> Int64 {
+        let bad = BuildError("--\(flag)=\(text): expected a duration such as 30s, 1m30s or 500ms")
+        var s = Substring(text)
+        var negative = false
+        if let c = s.first, c == "-" || c == "+" {
+            negative = c == "-"
+            s = s.dropFirst()
+        }
+        if s == "0" { return 0 }
+        guard !s.isEmpty else { throw bad }
+        let limit: UInt64 = 1 << 63
+        var total: UInt64 = 0
+        while !s.isEmpty {
+            let whole = s.prefix(while: { $0.isASCII && $0.isNumber })
+            s = s.dropFirst(whole.count)
+            var fraction = Substring("")
+            if s.first == "." {
+                s = s.dropFirst()
+                fraction = s.prefix(while: { $0.isASCII && $0.isNumber })
+                s = s.dropFirst(fraction.count)
+            }
+            guard !whole.isEmpty || !fraction.isEmpty else { throw bad }
+            let unitText = s.prefix(while: { $0 != "." && !($0.isASCII && $0.isNumber) })
+            s = s.dropFirst(unitText.count)
+            guard let unit = units.first(where: { $0.0 == unitText })?.1 else { throw bad }
+            var v: UInt64 = 0
+            for d in whole {
+                let (m, o1) = v.multipliedReportingOverflow(by: 10)
+                let (a, o2) = m.addingReportingOverflow(UInt64(d.wholeNumberValue!))
+                guard !o1, !o2, a <= limit else { throw bad }
+                v = a
+            }
+            guard v <= limit / unit else { throw bad }
+            v *= unit
+            // Digits past what fits are dropped, as Go drops them.
+            var f: UInt64 = 0
+            var scale = 1.0
+            for d in fraction where f <= (limit - 1) / 10 {
+                f = f * 10 + UInt64(d.wholeNumberValue!)
+                scale *= 10
+            }
+            if f > 0 { v += UInt64(Double(f) * (Double(unit) / scale)) }
+            guard v <= limit else { throw bad }
+            total += v
+            guard total <= limit else { throw bad }
+        }
+        if negative { return total == limit ? Int64.min : -Int64(total) }
+        guard total < limit else { throw bad }
+        return Int64(total)
+    }
+}
