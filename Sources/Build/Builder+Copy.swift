@@ -15,8 +15,17 @@ extension Builder {
         }
         let owner = try ins.flags["chown"].map { try Builder.owner(try words.expand($0, lookup)) }
         let mode = try ins.flags["chmod"].map { try Builder.mode(try words.expand($0, lookup)) }
-        // Sources and destination are each one word, expanded: a space a variable holds stays in the path.
-        let sources = try ins.args.dropLast().map { try words.expand($0, lookup) }
+        // Heredoc sources (`<<EOF`) keep their name as written; paths and the destination are expanded.
+        var sources: [String] = []
+        var documents: [Heredoc] = []
+        for src in ins.args.dropLast() {
+            if let marker = (try? Heredoc.marker(src)) ?? nil {
+                let written = ins.heredocs.last { $0.name == marker.name }
+                documents.append(Heredoc(name: marker.name, expand: marker.expand, chomp: marker.chomp, content: written?.content ?? ""))
+            } else {
+                sources.append(try words.expand(src, lookup))
+            }
+        }
         let rawDest = try words.expand(ins.args.last!, lookup)
         let destPath = Builder.joinPath(stage.workdir, rawDest)
         let destRel = PathBytes(String(destPath.dropFirst()))
@@ -43,6 +52,7 @@ extension Builder {
             let found = try resolve(src, in: source)
             matches.append((src, found))
         }
+        matches += try documents.map { ("<<" + $0.name, [try heredocNode($0, lookup: lookup)]) }
         let total = matches.reduce(0) { $0 + $1.1.count }
         if total > 1 || matches.count > 1 {
             guard destIsDir else {
@@ -77,6 +87,25 @@ extension Builder {
             entries = byPath.keys.sorted().map { byPath[$0]! }
         }
         try addLayer(entries, ins: ins, to: &stage, platform: platform)
+    }
+
+    /// A heredoc becomes a file named after it, 0644 and owned by root before --chmod and --chown,
+    /// holding its body (expanded unless the marker was quoted). The body goes into the store as a
+    /// blob so the layer writer reads it as it reads any file.
+    func heredocNode(_ doc: Heredoc, lookup: (String) -> String?) throws -> SourceNode {
+        guard !doc.name.contains("/"), doc.name != ".", doc.name != ".." else {
+            throw BuildError("<<\(doc.name) cannot name a file: a heredoc's name is its file name; copy it to the path instead")
+        }
+        var body = doc.body
+        if doc.expand {
+            var words = ShellWords(escape: "\\")
+            words.skipQuotes = true
+            body = try words.expand(body, lookup)
+        }
+        let data = Data(body.utf8)
+        let digest = try store.putBlob(data)
+        return SourceNode(path: PathBytes(doc.name), kind: .file(source: PathBytes(store.blobPath(digest)), size: Int64(data.count)),
+                          mode: 0o644, contentDigest: digest)
     }
 
     func addLayer(_ entries: [LayerEntry], ins: Instruction, to stage: inout Stage, platform: Platform) throws {

@@ -34,7 +34,7 @@ public struct Containerfile: Sendable {
 
     /// The instructions as written, in BuildKit's shapes, with no check of what each keyword takes:
     /// parser directives (`escape`, `syntax`, `check`) at the top, comments, line continuations
-    /// with the escape character, keywords in any case.
+    /// with the escape character, keywords in any case, and heredoc bodies after their line.
     static func parse(_ text: String, path: String) throws -> (escape: Character, instructions: [Instruction]) {
         var lines = PhysicalLines(text, path: path)
         var directives = Directives(path: path)
@@ -61,9 +61,11 @@ public struct Containerfile: Sendable {
             var ins: Instruction
             do {
                 ins = try Instruction(parsing: logical, escape: directives.escape.unicodeScalars.first!, line: start)
+                if ins.takesHeredocs, logical.contains("<<") { ins.heredocs = try Heredoc.markers(inLine: logical) }
             } catch let e as BuildError {
                 throw BuildError(file: path, line: start, e.message)
             }
+            for k in ins.heredocs.indices { ins.heredocs[k].content = try lines.body(of: ins.heredocs[k], from: start) }
             ins.endLine = lines.number
             out.append(ins)
         }
@@ -119,6 +121,19 @@ private struct PhysicalLines {
                 + "\(Containerfile.maxLineBytes) bytes a line: split it with line continuations")
         }
         return line
+    }
+
+    /// The body of a heredoc: the lines up to its terminator, which may be indented with tabs after `<<-`.
+    mutating func body(of doc: Heredoc, from start: Int) throws -> String {
+        var content = ""
+        while let line = try next() {
+            var candidate = Containerfile.trimNewline(line).unicodeScalars[...]
+            if doc.chomp { candidate = candidate.drop(while: { $0 == "\t" }) }
+            // Byte for byte, as BuildKit compares: another normalisation of the name is not the terminator.
+            if candidate.elementsEqual(doc.name.unicodeScalars) { return content }
+            content += line
+        }
+        throw BuildError(file: path, line: start, "the heredoc <<\(doc.name) has no terminator: end it with a line holding only \(doc.name)")
     }
 }
 

@@ -27,6 +27,9 @@ extension Instruction {
             guard args.count >= 2 else {
                 throw BuildError("\(keyword) needs at least one source and a destination, as in \(keyword) app/ /app/")
             }
+            if try Heredoc.marker(args.last!) != nil {
+                throw BuildError("\(keyword) cannot write to a heredoc: the last argument is the destination")
+            }
         case "EXPOSE", "ARG", "ONBUILD":
             guard !args.isEmpty else { throw BuildError("\(keyword) needs at least one argument") }
         case "VOLUME":

@@ -13,6 +13,7 @@ public struct Instruction: Sendable, Equatable {
     public var args: [String]
     /// The arguments were a JSON array (the exec form).
     public var json: Bool
+    public var heredocs: [Heredoc] = []
     /// ONBUILD's instruction.
     public var trigger: [Instruction] = []
     public var line: Int
@@ -45,6 +46,12 @@ public struct Instruction: Sendable, Equatable {
 
     /// BuildKit's `[\t\v\f\r ]+`, which separates keyword from arguments and the words of a list.
     static func isBlank(_ c: Unicode.Scalar) -> Bool { c == " " || c == "\t" || c == "\u{b}" || c == "\u{c}" || c == "\r" }
+
+    /// Whether the line may be followed by heredoc bodies: ADD, COPY and RUN in their shell form.
+    var takesHeredocs: Bool {
+        if let t = trigger.first { return t.takesHeredocs }
+        return ["ADD", "COPY", "RUN"].contains(keyword) && !json
+    }
 
     /// The arguments as each keyword's line parser splits them.
     static func arguments(of keyword: String, _ rest: String, escape: Unicode.Scalar) throws -> ([String], Bool) {

@@ -29,7 +29,11 @@ import Testing
         }
         let parsed = try Containerfile(path: "\(name).Containerfile", text: text)
         if expected == "parsed" { return }
-        let dump = parsed.instructions.map { "\($0.line) (\(BuildKitParserTests.dump($0)))" }.joined(separator: "\n")
+        let dump = parsed.instructions.map { i in
+            "\(i.line) (\(BuildKitParserTests.dump(i)))" + i.heredocs.map { doc in
+                "\n  <<\(doc.name) \(doc.expand ? "expand" : "literal")\(doc.chomp ? " chomp" : "") \(GoText.quoted(doc.content))"
+            }.joined()
+        }.joined(separator: "\n")
         #expect(dump == expected)
     }
 }
