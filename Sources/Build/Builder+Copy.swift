@@ -13,8 +13,10 @@ extension Builder {
             let flag = ins.flags["parents"] == "true" ? "parents" : ins.flags["checksum"] != nil ? "checksum" : "exclude"
             throw BuildError("\(ins.keyword) --\(flag) is not supported; drop the flag")
         }
-        let owner = try ins.flags["chown"].map { try Builder.owner(try words.expand($0, lookup)) }
-        let mode = try ins.flags["chmod"].map { try Builder.mode(try words.expand($0, lookup)) }
+        let chown = try ins.flags["chown"].map { try words.expand($0, lookup) }
+        let chmod = try ins.flags["chmod"].map { try words.expand($0, lookup) }
+        let owner = try chown.map(Builder.owner)
+        let mode = try chmod.map(Builder.mode)
         // Heredoc sources (`<<EOF`) keep their name as written; paths and the destination are expanded.
         var sources: [String] = []
         var documents: [Heredoc] = []
@@ -86,7 +88,12 @@ extension Builder {
             Builder.orderHardLinks(&byPath)
             entries = byPath.keys.sorted().map { byPath[$0]! }
         }
-        try addLayer(entries, ins: ins, to: &stage, platform: platform)
+        // BuildKit's history text: flags that change the files, then the expanded sources and destination.
+        var history = ins.keyword
+        if let chown { history += " --chown=" + chown }
+        if let chmod { history += " --chmod=" + chmod }
+        history += sources.map { " " + $0 }.joined() + documents.map { " <<" + $0.name }.joined() + " " + rawDest + " # buildkit"
+        try addLayer(entries, ins: ins, history: history, to: &stage, platform: platform)
     }
 
     /// A heredoc becomes a file named after it, 0644 and owned by root before --chmod and --chown,
@@ -108,14 +115,14 @@ extension Builder {
                           mode: 0o644, contentDigest: digest)
     }
 
-    func addLayer(_ entries: [LayerEntry], ins: Instruction, to stage: inout Stage, platform: Platform) throws {
+    func addLayer(_ entries: [LayerEntry], ins: Instruction, history: String, to stage: inout Stage, platform: Platform) throws {
         let started = Date()
         let key = try layers.key(entries)
         let (record, outcome) = try layers.layer(entries, key: key)
         stage.layers.append(record.descriptor)
         stage.config.rootfs.diffIDs.append(record.diffID)
         stage.config.history = (stage.config.history ?? []) + [
-            ImageConfig.History(created: Builder.timestamp(options.created ?? options.epoch), createdBy: ins.original),
+            ImageConfig.History(created: Builder.timestamp(options.created ?? options.epoch), createdBy: history, comment: Builder.historyComment),
         ]
         stage.files.add(entries)
         let event = LayerEvent(platform: platform, line: ins.line, instruction: ins.original, outcome: outcome,

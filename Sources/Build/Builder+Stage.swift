@@ -79,13 +79,15 @@ extension Builder {
                      base: ("oci-layout://" + spec, descriptor.digest))
     }
 
+    /// Applies one instruction. Each records in the image's history what BuildKit records for it
+    /// (dockerfile2llb's commitToHistory): the instruction with its words expanded, one line.
     func apply(_ ins: Instruction, to stage: inout Stage, plan: StagePlan, built: [Int: Stage], platform: Platform) throws {
         let words = plan.words
         let expand: (String) throws -> String = { [stage] in try words.expand($0, stage.lookup) }
-        var history = true
+        let history: String
         switch ins.keyword {
         case "ARG":
-            history = false
+            var shown: [String] = []
             for word in ins.args {
                 let (k, v) = StagePlan.splitArg(word)
                 guard !k.isEmpty, k.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {
@@ -93,54 +95,72 @@ extension Builder {
                 }
                 let value = try options.buildArgs[k] ?? v.map(expand) ?? plan.globalArgs[k] ?? plan.automaticArgs[k] ?? stage.args[k]
                 stage.args[k] = value
+                shown.append(value.map { "\(k)=\($0)" } ?? k)
             }
+            history = "ARG " + shown.joined(separator: " ")
         case "ENV":
-            for (k, v) in try keyValues(ins, expand) { stage.config.config.setEnv(k, v) }
+            let pairs = try keyValues(ins, expand)
+            for (k, v) in pairs { stage.config.config.setEnv(k, v) }
+            history = "ENV" + pairs.map { " \($0)=\($1)" }.joined()
         case "LABEL":
+            let pairs = try keyValues(ins, expand)
             var labels = stage.config.config.labels ?? [:]
-            for (k, v) in try keyValues(ins, expand) { labels[k] = v }
+            for (k, v) in pairs { labels[k] = v }
             stage.config.config.labels = labels
+            history = "LABEL" + pairs.map { " \($0)=\($1)" }.joined()
         case "WORKDIR":
             let dir = try expand(ins.args[0])
             guard !dir.isEmpty else { throw BuildError("WORKDIR \(ins.args[0]) names no directory") }
             stage.config.config.workingDir = Builder.joinPath(stage.workdir, dir)
+            history = "WORKDIR " + stage.workdir
         case "USER":
             stage.config.config.user = try expand(ins.args[0])
+            history = "USER " + stage.config.config.user!
         case "EXPOSE":
             // Each word is split again after expansion: EXPOSE $PORTS with PORTS="80 443" is two ports.
             var ports = stage.config.config.exposedPorts ?? [:]
-            for word in ins.args {
-                for spec in try words.words(word, stage.lookup) {
-                    for p in try ExposedPort.parse(spec) { ports[p] = ImageConfig.Empty() }
-                }
+            var added: [String] = []
+            for word in ins.args.sorted() {
+                for spec in try words.words(word, stage.lookup) { added += try ExposedPort.parse(spec) }
             }
+            for p in added { ports[p] = ImageConfig.Empty() }
             stage.config.config.exposedPorts = ports
+            history = "EXPOSE " + GoText.list(added)
         case "VOLUME":
             let list = try ins.args.map(expand)
             guard list.allSatisfy({ !$0.isEmpty }) else { throw BuildError("VOLUME \(ins.args.joined(separator: " ")): a path is empty") }
             var volumes = stage.config.config.volumes ?? [:]
             for v in list { volumes[v] = ImageConfig.Empty() }
             stage.config.config.volumes = volumes
+            history = "VOLUME " + GoText.list(list)
         case "STOPSIGNAL":
             let sig = try expand(ins.args[0])
             guard !sig.isEmpty, !sig.contains(" ") else { throw BuildError("STOPSIGNAL takes one signal, as in STOPSIGNAL SIGTERM") }
             stage.config.config.stopSignal = sig
+            history = "STOPSIGNAL " + sig
         case "SHELL":
             stage.config.config.shell = ins.args
+            history = "SHELL " + GoText.list(ins.args)
         case "ENTRYPOINT":
             // ENTRYPOINT [] clears it; a shell-form one runs its text with the stage's SHELL.
-            stage.config.config.entrypoint = ins.json && ins.args.isEmpty ? nil : command(ins, stage: stage)
+            let entrypoint = ins.json && ins.args.isEmpty ? nil : command(ins, stage: stage)
+            stage.config.config.entrypoint = entrypoint
             if !stage.cmdSetHere { stage.config.config.cmd = nil }
+            history = "ENTRYPOINT " + GoText.quotedList(entrypoint ?? [])
         case "CMD":
             stage.config.config.cmd = command(ins, stage: stage)
             stage.cmdSetHere = true
+            history = "CMD " + GoText.quotedList(stage.config.config.cmd!)
         case "HEALTHCHECK":
-            stage.config.config.healthcheck = try healthcheck(ins)
+            let check = try healthcheck(ins)
+            stage.config.config.healthcheck = check
+            history = "HEALTHCHECK " + GoText.healthcheck(check)
         case "MAINTAINER":
             stage.config.author = ins.args[0]
+            history = "MAINTAINER " + ins.args[0]
         case "COPY", "ADD":
-            history = false
             try copy(ins, into: &stage, plan: plan, built: built, platform: platform)
+            return
         case "RUN":
             throw BuildError("RUN would execute code inside the image, which imagectl never does: "
                 + "build the artefact outside the image (per ${TARGETARCH} for several platforms) and COPY it in")
@@ -149,12 +169,14 @@ extension Builder {
         default:
             throw BuildError("\(ins.keyword) is not supported")
         }
-        if history {
-            stage.config.history = (stage.config.history ?? []) + [
-                ImageConfig.History(created: Builder.timestamp(options.created ?? options.epoch), createdBy: ins.original, emptyLayer: true),
-            ]
-        }
+        stage.config.history = (stage.config.history ?? []) + [
+            ImageConfig.History(created: Builder.timestamp(options.created ?? options.epoch), createdBy: history,
+                                comment: Builder.historyComment, emptyLayer: true),
+        ]
     }
+
+    /// What BuildKit writes as every history entry's comment.
+    static let historyComment = "buildkit.dockerfile.v0"
 
     /// ENV and LABEL pairs, key and value each expanded (the legacy `KEY value` form is one pair).
     func keyValues(_ ins: Instruction, _ expand: (String) throws -> String) throws -> [(String, String)] {

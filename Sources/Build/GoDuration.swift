@@ -1,4 +1,5 @@
-/// Durations as Go reads them (time.ParseDuration): what HEALTHCHECK's flags take.
+/// Durations as Go writes and reads them (time.ParseDuration, Duration.String): what HEALTHCHECK's
+/// flags take, and how BuildKit shows them in the image history.
 enum GoDuration {
     static let units: [(String, UInt64)] = [
         ("ns", 1), ("us", 1_000), ("\u{B5}s", 1_000), ("\u{3BC}s", 1_000), ("ms", 1_000_000),
@@ -55,5 +56,37 @@ enum GoDuration {
         if negative { return total == limit ? Int64.min : -Int64(total) }
         guard total < limit else { throw bad }
         return Int64(total)
+    }
+
+    /// `0s`, `500ms`, `1.5s`, `1m30s`, `1h0m0s`, as Go's Duration.String writes them.
+    static func string(_ ns: Int64) -> String {
+        if ns == 0 { return "0s" }
+        var u = ns.magnitude
+        let sign = ns < 0 ? "-" : ""
+        func fraction(_ digits: Int) -> String {
+            var out = ""
+            var printing = false
+            for _ in 0..<digits {
+                let d = u % 10
+                printing = printing || d != 0
+                if printing { out = String(d) + out }
+                u /= 10
+            }
+            return printing ? "." + out : ""
+        }
+        if u < 1_000_000_000 {
+            let (digits, unit) = u < 1_000 ? (0, "ns") : u < 1_000_000 ? (3, "\u{B5}s") : (6, "ms")
+            let f = fraction(digits)
+            return sign + String(u) + f + unit
+        }
+        let f = fraction(9)
+        var out = String(u % 60) + f + "s"
+        u /= 60
+        if u > 0 {
+            out = String(u % 60) + "m" + out
+            u /= 60
+            if u > 0 { out = String(u) + "h" + out }
+        }
+        return sign + out
     }
 }

@@ -1,3 +1,5 @@
+import OCI
+
 /// The text Go's fmt writes, which BuildKit's parser dumps and history entries are made of: `%v`
 /// of a list is `[a b]`, `%q` of a list `["a" "b"]`, each string quoted as strconv.Quote quotes it.
 enum GoText {
@@ -52,5 +54,12 @@ enum GoText {
         default:
             return false
         }
+    }
+
+    /// `%+v` of Docker's HealthcheckConfig, as BuildKit records HEALTHCHECK.
+    static func healthcheck(_ h: ImageConfig.Healthcheck) -> String {
+        func d(_ ns: Int64?) -> String { GoDuration.string(ns ?? 0) }
+        return "{Test:\(list(h.test ?? [])) Interval:\(d(h.interval)) Timeout:\(d(h.timeout)) "
+            + "StartPeriod:\(d(h.startPeriod)) StartInterval:\(d(h.startInterval)) Retries:\(h.retries ?? 0)}"
     }
 }
