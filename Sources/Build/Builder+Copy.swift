@@ -9,26 +9,36 @@ extension Builder {
         let isAdd = ins.keyword == "ADD"
         let lookup = stage.lookup
         let words = plan.words
-        let raw = ShellWords.jsonArray(ins.arguments) ?? words.split(ins.arguments)
-        let args = try raw.map { try words.expand($0, lookup) }
-        guard args.count >= 2 else {
-            throw BuildError("\(ins.keyword) needs at least one source and a destination, as in \(ins.keyword) app/ /app/")
+        if ins.flags["parents"] == "true" || ins.flags["checksum"] != nil || ins.flags["exclude"] != nil {
+            let flag = ins.flags["parents"] == "true" ? "parents" : ins.flags["checksum"] != nil ? "checksum" : "exclude"
+            throw BuildError("\(ins.keyword) --\(flag) is not supported; drop the flag")
         }
-        for unsupported in ["parents", "checksum"] where ins.flags[unsupported] != nil {
-            throw BuildError("\(ins.keyword) --\(unsupported) is not supported; drop the flag")
+        let chown = try ins.flags["chown"].map { try words.expand($0, lookup) }
+        let chmod = try ins.flags["chmod"].map { try words.expand($0, lookup) }
+        let owner = try chown.map(Builder.owner)
+        let mode = try chmod.map(Builder.mode)
+        // Heredoc sources (`<<EOF`) keep their name as written; paths and the destination are expanded.
+        var sources: [String] = []
+        var documents: [Heredoc] = []
+        for src in ins.args.dropLast() {
+            if let marker = (try? Heredoc.marker(src)) ?? nil {
+                let written = ins.heredocs.last { $0.name == marker.name }
+                documents.append(Heredoc(name: marker.name, expand: marker.expand, chomp: marker.chomp, content: written?.content ?? ""))
+            } else {
+                sources.append(try words.expand(src, lookup))
+            }
         }
-        let owner = try ins.flags["chown"].map { try Builder.owner(try words.expand($0, lookup)) }
-        let mode = try ins.flags["chmod"].map { try Builder.mode(try words.expand($0, lookup)) }
-        let rawDest = args.last!
+        let rawDest = try words.expand(ins.args.last!, lookup)
         let destPath = Builder.joinPath(stage.workdir, rawDest)
         let destRel = PathBytes(String(destPath.dropFirst()))
         var destIsDir = rawDest.hasSuffix("/") || rawDest == "." || rawDest.hasSuffix("/.") || rawDest == ".."
             || destRel.isEmpty || stage.files.entry(destRel)?.kind == .directory
-        let sources = Array(args.dropLast())
 
         let source: CopySource
-        if let from = ins.flags["from"].map({ try? words.expand($0, lookup) }) ?? nil {
-            guard !isAdd else { throw BuildError("ADD does not take --from; use COPY --from") }
+        if let from = ins.flags["from"] {
+            guard try words.expand(from, { _ in nil }) == from else {
+                throw BuildError("COPY --from=\(from): variables are not expanded in --from; name a stage FROM ${…} AS name and copy from it")
+            }
             guard let i = plan.stage(named: from, before: plan.stages.firstIndex { $0.body.contains(ins) } ?? 0), let s = built[i] else {
                 throw BuildError("COPY --from=\(from): no earlier stage of that name; copying from other images is not available yet")
             }
@@ -44,8 +54,9 @@ extension Builder {
             let found = try resolve(src, in: source)
             matches.append((src, found))
         }
+        matches += try documents.map { ("<<" + $0.name, [try heredocNode($0, lookup: lookup)]) }
         let total = matches.reduce(0) { $0 + $1.1.count }
-        if total > 1 || sources.count > 1 {
+        if total > 1 || matches.count > 1 {
             guard destIsDir else {
                 throw BuildError("\(ins.keyword) with several sources needs a directory destination ending in /, as in \(rawDest)/")
             }
@@ -60,9 +71,10 @@ extension Builder {
         }
         var entries: [LayerEntry] = []
         var linkTargets: [[UInt64]: PathBytes] = [:]
+        let unpack = isAdd && ins.flags["unpack"] != "false"
         for (_, items) in matches {
             for item in items {
-                entries += try layerEntries(for: item, in: source, destRel: destRel, destIsDir: destIsDir, isAdd: isAdd,
+                entries += try layerEntries(for: item, in: source, destRel: destRel, destIsDir: destIsDir, unpack: unpack,
                                             owner: owner, mode: mode, links: &linkTargets)
             }
         }
@@ -76,17 +88,41 @@ extension Builder {
             Builder.orderHardLinks(&byPath)
             entries = byPath.keys.sorted().map { byPath[$0]! }
         }
-        try addLayer(entries, ins: ins, to: &stage, platform: platform)
+        // BuildKit's history text: flags that change the files, then the expanded sources and destination.
+        var history = ins.keyword
+        if let chown { history += " --chown=" + chown }
+        if let chmod { history += " --chmod=" + chmod }
+        history += sources.map { " " + $0 }.joined() + documents.map { " <<" + $0.name }.joined() + " " + rawDest + " # buildkit"
+        try addLayer(entries, ins: ins, history: history, to: &stage, platform: platform)
     }
 
-    func addLayer(_ entries: [LayerEntry], ins: Instruction, to stage: inout Stage, platform: Platform) throws {
+    /// A heredoc becomes a file named after it, 0644 and owned by root before --chmod and --chown,
+    /// holding its body (expanded unless the marker was quoted). The body goes into the store as a
+    /// blob so the layer writer reads it as it reads any file.
+    func heredocNode(_ doc: Heredoc, lookup: (String) -> String?) throws -> SourceNode {
+        guard !doc.name.contains("/"), doc.name != ".", doc.name != ".." else {
+            throw BuildError("<<\(doc.name) cannot name a file: a heredoc's name is its file name; copy it to the path instead")
+        }
+        var body = doc.body
+        if doc.expand {
+            var words = ShellWords(escape: "\\")
+            words.skipQuotes = true
+            body = try words.expand(body, lookup)
+        }
+        let data = Data(body.utf8)
+        let digest = try store.putBlob(data)
+        return SourceNode(path: PathBytes(doc.name), kind: .file(source: PathBytes(store.blobPath(digest)), size: Int64(data.count)),
+                          mode: 0o644, contentDigest: digest)
+    }
+
+    func addLayer(_ entries: [LayerEntry], ins: Instruction, history: String, to stage: inout Stage, platform: Platform) throws {
         let started = Date()
         let key = try layers.key(entries)
         let (record, outcome) = try layers.layer(entries, key: key)
         stage.layers.append(record.descriptor)
         stage.config.rootfs.diffIDs.append(record.diffID)
         stage.config.history = (stage.config.history ?? []) + [
-            ImageConfig.History(created: Builder.timestamp(options.created ?? options.epoch), createdBy: ins.original),
+            ImageConfig.History(created: Builder.timestamp(options.created ?? options.epoch), createdBy: history, comment: Builder.historyComment),
         ]
         stage.files.add(entries)
         let event = LayerEvent(platform: platform, line: ins.line, instruction: ins.original, outcome: outcome,

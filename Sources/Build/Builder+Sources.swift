@@ -64,8 +64,9 @@ extension Builder {
     }
 
     /// The layer entries for one matched source: a file goes to the destination (or into it when it
-    /// is a directory); a directory's contents go into the destination; ADD unpacks a local archive.
-    func layerEntries(for n: SourceNode, in source: CopySource, destRel: PathBytes, destIsDir: Bool, isAdd: Bool,
+    /// is a directory); a directory's contents go into the destination; ADD unpacks a local archive
+    /// from the context unless --unpack=false.
+    func layerEntries(for n: SourceNode, in source: CopySource, destRel: PathBytes, destIsDir: Bool, unpack: Bool,
                       owner: (Int, Int)?, mode: UInt32?, links: inout [[UInt64]: PathBytes]) throws -> [LayerEntry] {
         func entry(_ node: SourceNode, at path: PathBytes) -> LayerEntry {
             var kind = node.kind
@@ -94,7 +95,7 @@ extension Builder {
             }
         }
         let name = n.path.lastComponent
-        if isAdd, case .file(let path, _) = n.kind, ArchiveSplicer.isArchive(context.absolute(path)) {
+        if unpack, n.contextIndex != nil, case .file(let path, _) = n.kind, ArchiveSplicer.isArchive(context.absolute(path)) {
             return [LayerEntry(path: destRel, kind: .archive(source: path), mode: 0o755, uid: owner?.0 ?? 0, gid: owner?.1 ?? 0,
                                contentDigest: n.contentDigest)]
         }

@@ -79,70 +79,88 @@ extension Builder {
                      base: ("oci-layout://" + spec, descriptor.digest))
     }
 
+    /// Applies one instruction. Each records in the image's history what BuildKit records for it
+    /// (dockerfile2llb's commitToHistory): the instruction with its words expanded, one line.
     func apply(_ ins: Instruction, to stage: inout Stage, plan: StagePlan, built: [Int: Stage], platform: Platform) throws {
         let words = plan.words
         let expand: (String) throws -> String = { [stage] in try words.expand($0, stage.lookup) }
-        var history = true
+        let history: String
         switch ins.keyword {
         case "ARG":
-            history = false
-            for word in words.split(ins.arguments) {
-                let (k, v) = StagePlan.splitArg(try expand(word))
+            var shown: [String] = []
+            for word in ins.args {
+                let (k, v) = StagePlan.splitArg(word)
                 guard !k.isEmpty, k.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {
                     throw BuildError("ARG name \"\(k)\" must be letters, digits and _")
                 }
-                stage.args[k] = options.buildArgs[k] ?? v ?? plan.globalArgs[k] ?? plan.automaticArgs[k] ?? stage.args[k]
+                let value = try options.buildArgs[k] ?? v.map(expand) ?? plan.globalArgs[k] ?? plan.automaticArgs[k] ?? stage.args[k]
+                stage.args[k] = value
+                shown.append(value.map { "\(k)=\($0)" } ?? k)
             }
+            history = "ARG " + shown.joined(separator: " ")
         case "ENV":
-            for (k, v) in try keyValues(ins, words: words, lookup: stage.lookup, legacy: true) {
-                stage.config.config.setEnv(k, v)
-            }
+            let pairs = try keyValues(ins, expand)
+            for (k, v) in pairs { stage.config.config.setEnv(k, v) }
+            history = "ENV" + pairs.map { " \($0)=\($1)" }.joined()
         case "LABEL":
+            let pairs = try keyValues(ins, expand)
             var labels = stage.config.config.labels ?? [:]
-            for (k, v) in try keyValues(ins, words: words, lookup: stage.lookup, legacy: false) { labels[k] = v }
+            for (k, v) in pairs { labels[k] = v }
             stage.config.config.labels = labels
+            history = "LABEL" + pairs.map { " \($0)=\($1)" }.joined()
         case "WORKDIR":
-            let dir = try expand(ins.arguments)
-            guard !dir.isEmpty else { throw BuildError("WORKDIR needs a directory") }
+            let dir = try expand(ins.args[0])
+            guard !dir.isEmpty else { throw BuildError("WORKDIR \(ins.args[0]) names no directory") }
             stage.config.config.workingDir = Builder.joinPath(stage.workdir, dir)
+            history = "WORKDIR " + stage.workdir
         case "USER":
-            let user = try expand(ins.arguments)
-            guard !user.isEmpty, !user.contains(" ") else { throw BuildError("USER takes one user[:group], as in USER 1000:1000") }
-            stage.config.config.user = user
+            stage.config.config.user = try expand(ins.args[0])
+            history = "USER " + stage.config.config.user!
         case "EXPOSE":
+            // Each word is split again after expansion: EXPOSE $PORTS with PORTS="80 443" is two ports.
             var ports = stage.config.config.exposedPorts ?? [:]
-            for word in words.split(ins.arguments) {
-                for p in try Builder.ports(try expand(word)) { ports[p] = ImageConfig.Empty() }
+            var added: [String] = []
+            for word in ins.args.sorted() {
+                for spec in try words.words(word, stage.lookup) { added += try ExposedPort.parse(spec) }
             }
+            for p in added { ports[p] = ImageConfig.Empty() }
             stage.config.config.exposedPorts = ports
+            history = "EXPOSE " + GoText.list(added)
         case "VOLUME":
-            let list = try ShellWords.jsonArray(ins.arguments) ?? words.split(ins.arguments).map(expand)
-            guard !list.isEmpty, list.allSatisfy({ !$0.isEmpty }) else { throw BuildError("VOLUME needs at least one path") }
+            let list = try ins.args.map(expand)
+            guard list.allSatisfy({ !$0.isEmpty }) else { throw BuildError("VOLUME \(ins.args.joined(separator: " ")): a path is empty") }
             var volumes = stage.config.config.volumes ?? [:]
             for v in list { volumes[v] = ImageConfig.Empty() }
             stage.config.config.volumes = volumes
+            history = "VOLUME " + GoText.list(list)
         case "STOPSIGNAL":
-            let sig = try expand(ins.arguments)
+            let sig = try expand(ins.args[0])
             guard !sig.isEmpty, !sig.contains(" ") else { throw BuildError("STOPSIGNAL takes one signal, as in STOPSIGNAL SIGTERM") }
             stage.config.config.stopSignal = sig
+            history = "STOPSIGNAL " + sig
         case "SHELL":
-            guard let list = ShellWords.jsonArray(ins.arguments), !list.isEmpty else {
-                throw BuildError("SHELL must be a JSON array, as in SHELL [\"/bin/sh\", \"-c\"]")
-            }
-            stage.config.config.shell = list
+            stage.config.config.shell = ins.args
+            history = "SHELL " + GoText.list(ins.args)
         case "ENTRYPOINT":
-            stage.config.config.entrypoint = command(ins.arguments, stage: stage)
+            // ENTRYPOINT [] clears it; a shell-form one runs its text with the stage's SHELL.
+            let entrypoint = ins.json && ins.args.isEmpty ? nil : command(ins, stage: stage)
+            stage.config.config.entrypoint = entrypoint
             if !stage.cmdSetHere { stage.config.config.cmd = nil }
+            history = "ENTRYPOINT " + GoText.quotedList(entrypoint ?? [])
         case "CMD":
-            stage.config.config.cmd = command(ins.arguments, stage: stage)
+            stage.config.config.cmd = command(ins, stage: stage)
             stage.cmdSetHere = true
+            history = "CMD " + GoText.quotedList(stage.config.config.cmd!)
         case "HEALTHCHECK":
-            stage.config.config.healthcheck = try healthcheck(ins, stage: stage)
+            let check = try healthcheck(ins)
+            stage.config.config.healthcheck = check
+            history = "HEALTHCHECK " + GoText.healthcheck(check)
         case "MAINTAINER":
-            stage.config.author = ins.arguments
+            stage.config.author = ins.args[0]
+            history = "MAINTAINER " + ins.args[0]
         case "COPY", "ADD":
-            history = false
             try copy(ins, into: &stage, plan: plan, built: built, platform: platform)
+            return
         case "RUN":
             throw BuildError("RUN would execute code inside the image, which imagectl never does: "
                 + "build the artefact outside the image (per ${TARGETARCH} for several platforms) and COPY it in")
@@ -151,94 +169,56 @@ extension Builder {
         default:
             throw BuildError("\(ins.keyword) is not supported")
         }
-        if history {
-            stage.config.history = (stage.config.history ?? []) + [
-                ImageConfig.History(created: Builder.timestamp(options.created ?? options.epoch), createdBy: ins.original, emptyLayer: true),
-            ]
+        stage.config.history = (stage.config.history ?? []) + [
+            ImageConfig.History(created: Builder.timestamp(options.created ?? options.epoch), createdBy: history,
+                                comment: Builder.historyComment, emptyLayer: true),
+        ]
+    }
+
+    /// What BuildKit writes as every history entry's comment.
+    static let historyComment = "buildkit.dockerfile.v0"
+
+    /// ENV and LABEL pairs, key and value each expanded (the legacy `KEY value` form is one pair).
+    func keyValues(_ ins: Instruction, _ expand: (String) throws -> String) throws -> [(String, String)] {
+        try stride(from: 0, to: ins.args.count, by: 3).map { k in
+            let key = try expand(ins.args[k])
+            guard !key.isEmpty else { throw BuildError("\(ins.keyword) \(ins.args[k])=…: the name expands to nothing") }
+            return (key, try expand(ins.args[k + 1]))
         }
     }
 
-    /// `K=V K2="v 2"` pairs, or Docker's legacy `ENV K the rest` form.
-    func keyValues(_ ins: Instruction, words: ShellWords, lookup: (String) -> String?, legacy: Bool) throws -> [(String, String)] {
-        let parts = words.split(ins.arguments)
-        guard !parts.isEmpty else { throw BuildError("\(ins.keyword) needs at least one KEY=VALUE") }
-        if legacy, !parts[0].contains("=") {
-            guard parts.count >= 2 else { throw BuildError("ENV \(parts[0]) needs a value: ENV \(parts[0])=VALUE") }
-            let rest = ins.arguments.dropFirst(parts[0].count).trimmingCharacters(in: .whitespaces)
-            return [(parts[0], try words.expand(rest, lookup))]
-        }
-        return try parts.map { part in
-            guard let eq = part.firstIndex(of: "=") else {
-                throw BuildError("\(ins.keyword) \(part): expected KEY=VALUE")
-            }
-            let key = try words.expand(String(part[..<eq]), lookup)
-            guard !key.isEmpty else { throw BuildError("\(ins.keyword) \(part): the key is empty") }
-            return (key, try words.expand(String(part[part.index(after: eq)...]), lookup))
-        }
+    /// The exec form as given; the shell form's text after the stage's SHELL. Neither is expanded:
+    /// the shell does that when the container starts.
+    func command(_ ins: Instruction, stage: Stage) -> [String] {
+        ins.json ? ins.args : stage.shell + [ins.args.joined(separator: " ")]
     }
 
-    /// Exec form as given; shell form wrapped in the stage's SHELL.
-    func command(_ args: String, stage: Stage) -> [String] {
-        if let list = ShellWords.jsonArray(args) { return list }
-        return stage.shell + [args]
-    }
-
-    func healthcheck(_ ins: Instruction, stage: Stage) throws -> ImageConfig.Healthcheck {
-        let args = ins.arguments
-        if args.uppercased() == "NONE" { return ImageConfig.Healthcheck(test: ["NONE"]) }
-        guard args.uppercased().hasPrefix("CMD") else { throw BuildError("HEALTHCHECK takes CMD <command> or NONE") }
-        let cmd = args.dropFirst(3).trimmingCharacters(in: .whitespaces)
-        guard !cmd.isEmpty else { throw BuildError("HEALTHCHECK CMD needs a command") }
-        var h = ImageConfig.Healthcheck(test: ShellWords.jsonArray(cmd).map { ["CMD"] + $0 } ?? ["CMD-SHELL", cmd])
+    /// HEALTHCHECK NONE, or CMD with its flags; a duration or retry count of 0 means Docker's default.
+    func healthcheck(_ ins: Instruction) throws -> ImageConfig.Healthcheck {
+        if ins.args[0].uppercased() == "NONE" { return ImageConfig.Healthcheck(test: ["NONE"]) }
+        let cmd = Array(ins.args.dropFirst())
+        var h = ImageConfig.Healthcheck(test: ins.json ? ["CMD"] + cmd : ["CMD-SHELL", cmd.joined(separator: " ")])
         for (flag, value) in ins.flags {
             switch flag {
             case "retries":
-                guard let n = Int(value), n >= 0 else { throw BuildError("--retries=\(value): expected a whole number") }
-                h.retries = n
+                guard let n = Int32(value) else { throw BuildError("--retries=\(value): expected a whole number") }
+                guard n >= 0 else { throw BuildError("--retries=\(value): retries cannot be negative") }
+                h.retries = n == 0 ? nil : Int(n)
             default:
-                let ns = try Builder.duration(value, flag: flag)
+                let ns = value.isEmpty ? 0 : try GoDuration.parse(value, flag: flag)
+                guard ns == 0 || ns >= 1_000_000 else {
+                    throw BuildError("--\(flag)=\(value): a healthcheck duration is at least 1ms (0 means Docker's default)")
+                }
+                let set = ns == 0 ? nil : ns
                 switch flag {
-                case "interval": h.interval = ns
-                case "timeout": h.timeout = ns
-                case "start-period": h.startPeriod = ns
-                default: h.startInterval = ns
+                case "interval": h.interval = set
+                case "timeout": h.timeout = set
+                case "start-period": h.startPeriod = set
+                default: h.startInterval = set
                 }
             }
         }
         return h
-    }
-
-    /// Go durations as Docker takes them: 30s, 1m30s, 500ms, 1h.
-    static func duration(_ s: String, flag: String) throws -> Int64 {
-        let units: [(String, Double)] = [("ms", 1e6), ("us", 1e3), ("ns", 1), ("h", 3.6e12), ("m", 6e10), ("s", 1e9)]
-        var rest = Substring(s)
-        var total = 0.0
-        while !rest.isEmpty {
-            let num = rest.prefix(while: { $0.isNumber || $0 == "." })
-            rest = rest.dropFirst(num.count)
-            guard let v = Double(num), let unit = units.first(where: { rest.hasPrefix($0.0) }) else {
-                throw BuildError("--\(flag)=\(s): expected a duration such as 30s, 1m30s or 500ms")
-            }
-            rest = rest.dropFirst(unit.0.count)
-            total += v * unit.1
-        }
-        guard total > 0 else { throw BuildError("--\(flag)=\(s): expected a duration such as 30s") }
-        return Int64(total)
-    }
-
-    /// `80`, `80/tcp`, `53/udp`, `8000-8002` -> `80/tcp` keys, as Docker writes ExposedPorts.
-    static func ports(_ spec: String) throws -> [String] {
-        let parts = spec.split(separator: "/", maxSplits: 1).map(String.init)
-        let proto = parts.count == 2 ? parts[1].lowercased() : "tcp"
-        guard ["tcp", "udp", "sctp"].contains(proto), let range = parts.first else {
-            throw BuildError("EXPOSE \(spec): expected PORT[/tcp|udp|sctp]")
-        }
-        let bounds = range.split(separator: "-").map { Int($0) }
-        guard (1...2).contains(bounds.count), bounds.allSatisfy({ $0 != nil && (0...65535).contains($0!) }),
-              bounds.last!! >= bounds.first!!, bounds.last!! - bounds.first!! < 10000 else {
-            throw BuildError("EXPOSE \(spec): ports are numbers from 0 to 65535")
-        }
-        return (bounds.first!!...bounds.last!!).map { "\($0)/\(proto)" }
     }
 
     /// Resolves `path` against a directory, lexically, as WORKDIR and COPY destinations do.

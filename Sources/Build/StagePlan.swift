@@ -36,19 +36,22 @@ struct StagePlan {
             if ins.keyword == "FROM" {
                 if let current { stages.append(current) }
                 let lookup: (String) -> String? = { [automaticArgs] in globals[$0] ?? automaticArgs[$0] }
-                let parts = words.split(ins.arguments)
+                let parts = ins.args
                 var name: String?
-                let image: String
                 if parts.count == 3, parts[1].lowercased() == "as" {
                     name = parts[2].lowercased()
-                    guard name!.first!.isLetter, name!.allSatisfy({ $0.isLetter || $0.isNumber || "_-.".contains($0) }) else {
+                    guard name!.first!.isASCII, name!.first!.isLetter, name!.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "_-.".contains($0)) }) else {
                         throw BuildError(file: path, line: ins.line, "stage name \"\(parts[2])\" must start with a letter and hold only letters, digits, _ - .")
                     }
                 } else if parts.count != 1 {
                     throw BuildError(file: path, line: ins.line, "FROM takes an image and an optional AS name, as in FROM scratch AS build")
                 }
+                let image: String
                 do { image = try words.expand(parts[0], lookup) } catch let e as BuildError {
                     throw BuildError(file: path, line: ins.line, e.message)
+                }
+                guard !image.isEmpty else {
+                    throw BuildError(file: path, line: ins.line, "FROM \(parts[0]) names no image: give the ARG a value or a default")
                 }
                 if let name, stages.contains(where: { $0.name == name }) {
                     throw BuildError(file: path, line: ins.line, "stage name \"\(name)\" is used twice")
@@ -56,10 +59,15 @@ struct StagePlan {
                 current = StageSpec(index: stages.count, name: name, from: image, fromInstruction: ins, body: [])
             } else if current == nil {
                 // Only ARG may precede the first FROM (the parser checked): these are the global ARGs.
-                for word in words.split(ins.arguments) {
-                    let w = try ShellWords(escape: containerfile.escape).expand(word) { globals[$0] }
-                    let (k, v) = StagePlan.splitArg(w)
-                    globals[k] = options.buildArgs[k] ?? v ?? automaticArgs[k]
+                let lexer = words
+                for word in ins.args {
+                    let (k, v) = StagePlan.splitArg(word)
+                    let known = globals
+                    do {
+                        globals[k] = try options.buildArgs[k] ?? v.map { try lexer.expand($0) { known[$0] } } ?? automaticArgs[k]
+                    } catch let e as BuildError {
+                        throw BuildError(file: path, line: ins.line, e.message)
+                    }
                 }
             } else {
                 current!.body.append(ins)
@@ -92,8 +100,8 @@ struct StagePlan {
     }
 
     static func splitArg(_ w: String) -> (String, String?) {
-        guard let eq = w.firstIndex(of: "=") else { return (w, nil) }
-        return (String(w[..<eq]), String(w[w.index(after: eq)...]))
+        guard let (k, v) = w.splitOnce("=") else { return (w, nil) }
+        return (k, v)
     }
 
     /// The stage a name or index refers to, if it comes before `index`.

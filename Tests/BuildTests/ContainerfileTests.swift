@@ -1,4 +1,4 @@
-import Build
+@testable import Build
 import Foundation
 import TestSupport
 import Testing
@@ -30,7 +30,9 @@ import Testing
         let parsed = try Containerfile(path: "\(name).Containerfile", text: text)
         if expected == "parsed" { return }
         let dump = parsed.instructions.map { i in
-            "\(i.line) \(i.keyword) [\(i.flags.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","))] \(i.arguments)"
+            "\(i.line) (\(BuildKitParserTests.dump(i)))" + i.heredocs.map { doc in
+                "\n  <<\(doc.name) \(doc.expand ? "expand" : "literal")\(doc.chomp ? " chomp" : "") \(GoText.quoted(doc.content))"
+            }.joined()
         }.joined(separator: "\n")
         #expect(dump == expected)
     }
