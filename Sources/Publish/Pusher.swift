@@ -83,14 +83,15 @@ public final class Pusher: @unchecked Sendable {
         }
         let top = try store.readBlob(image.digest)
         if isIndex, present.last != true {
-            try client.putManifest(repository, image.digest.description, data: top, mediaType: image.mediaType)
+            try client.putManifest(repository, image.digest.description, data: top, mediaType: image.mediaType, blobs: manifests)
             report(PushEvent(outcome: .manifest, digest: image.digest, size: image.size, mediaType: image.mediaType, detail: "index"))
         }
         let current = try parallel(tags) { t in try client.headManifest(repository, t)?.digest }
         for (tag, digest) in zip(tags, current) {
             summary.tags.append(tag)
             if digest == image.digest { continue }
-            try client.putManifest(repository, tag, data: top, mediaType: image.mediaType)
+            try client.putManifest(repository, tag, data: top, mediaType: image.mediaType,
+                                   blobs: isIndex ? manifests : blobsOf[image.digest] ?? [])
             report(PushEvent(outcome: .tagged, digest: image.digest, size: image.size, mediaType: image.mediaType, detail: tag))
         }
         summary.seconds = Date().timeIntervalSince(started)

@@ -67,9 +67,9 @@ extension RegistryClient {
     }
 
     /// Puts a manifest under a tag or its digest; the registry's digest must be ours.
-    /// `blobs`, when given, are those the manifest names: a registry that answers
-    /// MANIFEST_BLOB_UNKNOWN right after they were confirmed (another push of the same image
-    /// racing this one) gets one more try once a HEAD shows them there.
+    /// `blobs`, when given, are what the document names (an image's config and layers, an index's
+    /// manifests): a registry that answers MANIFEST_BLOB_UNKNOWN right after they were confirmed
+    /// (another push of the same image racing this one) gets one more try once a HEAD shows them there.
     public func putManifest(_ repo: String, _ reference: String, data: Data, mediaType: String, blobs: [Descriptor] = []) throws {
         let put = {
             try self.send("PUT", "\(repo)/manifests/\(reference)", scope: RegistryClient.push(repo),
@@ -77,7 +77,10 @@ extension RegistryClient {
         }
         var r = try put()
         if r.status == 400, RegistryClient.errorCodes(r.body).contains("MANIFEST_BLOB_UNKNOWN"), !blobs.isEmpty,
-           try blobs.allSatisfy({ try blobExists(repo, $0) }) {
+           try blobs.allSatisfy({ b in
+               MediaType.isManifest(b.mediaType) || MediaType.isIndex(b.mediaType)
+                   ? try headManifest(repo, b.digest.description)?.digest == b.digest : try blobExists(repo, b)
+           }) {
             r = try put()
         }
         guard r.status == 201 || r.status == 200 else { throw failure(r, operation: "PUT manifest \(reference)", repository: repo) }

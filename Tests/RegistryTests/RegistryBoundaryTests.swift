@@ -230,3 +230,23 @@ final class Counter: @unchecked Sendable {
         #expect(fake.requests("GET", containing: "/blobs/").isEmpty)
     }
 }
+
+extension RegistryBoundaryReviewTests {
+    /// The same race for an index: its manifests are looked at with a manifest HEAD, not a blob HEAD.
+    @Test func anIndexRacingAnotherPushIsSentAgainOnceItsManifestsAreThere() throws {
+        let child = Descriptor(mediaType: MediaType.ociManifest, digest: Digest.sha256("child"), size: 9)
+        let puts = Counter()
+        let fake = RegistryBoundaryTests.registry { r in
+            if r.method == "HEAD" {
+                return .init(status: 200, headers: ["Docker-Content-Digest": child.digest.description, "Content-Length": "9",
+                                                    "Content-Type": MediaType.ociManifest])
+            }
+            return puts.next() == 1 ? .init(status: 400, body: Data(#"{"errors":[{"code":"DIGEST_INVALID"},{"code":"MANIFEST_BLOB_UNKNOWN"}]}"#.utf8))
+                : .init(status: 201)
+        }
+        try fake.client(credential: Credential(username: "u", secret: "pw"))
+            .putManifest("ml", "1", data: Data("{}".utf8), mediaType: MediaType.ociIndex, blobs: [child])
+        #expect(fake.requests("HEAD", containing: "/manifests/").count == 1)
+        #expect(fake.requests("PUT").count == 2)
+    }
+}
