@@ -1,5 +1,6 @@
 import Foundation
 import Layers
+import Rootfs
 import OCI
 import Store
 
@@ -15,7 +16,7 @@ extension Builder {
         }
         let chown = try ins.flags["chown"].map { try words.expand($0, lookup) }
         let chmod = try ins.flags["chmod"].map { try words.expand($0, lookup) }
-        let owner = try chown.map(Builder.owner)
+        let owner = try chown.map { try self.owner($0, stage: stage) }
         let mode = try chmod.map(Builder.mode)
         // Heredoc sources (`<<EOF`) keep their name as written; paths and the destination are expanded.
         var sources: [String] = []
@@ -30,9 +31,22 @@ extension Builder {
         }
         let rawDest = try words.expand(ins.args.last!, lookup)
         let destPath = Builder.joinPath(stage.workdir, rawDest)
-        let destRel = PathBytes(String(destPath.dropFirst()))
+        var destRel = PathBytes(String(destPath.dropFirst()))
         var destIsDir = rawDest.hasSuffix("/") || rawDest == "." || rawDest.hasSuffix("/.") || rawDest == ".."
             || destRel.isEmpty || stage.files.entry(destRel)?.kind == .directory
+        // On a base image the destination is looked up in the stage's filesystem, as BuildKit does:
+        // links in it are followed inside the root, and an existing directory takes the sources
+        // inside it (`COPY conf /etc` is /etc/conf, not a file replacing /etc).
+        // A destination that says it is a directory (`/app/`), copied without --chown, needs no look:
+        // the base's layers then stay in the registry, for a push there to mount.
+        var existing: StageFilesystem?
+        if !stage.fromScratch, !destIsDir || owner != nil {
+            let fs = try rootfs.filesystem(stage.layers)
+            let resolved = try fs.resolve(destRel)
+            destRel = resolved.path
+            if resolved.entry?.kind == .directory { destIsDir = true }
+            existing = fs
+        }
 
         let source: CopySource
         if let from = ins.flags["from"] {
@@ -70,6 +84,17 @@ extension Builder {
             matches = matches.map { ($0.0, $0.1.map { n in n.isDirectory ? n : n.contextIndex.map(contextNode) ?? n }) }
         }
         var entries: [LayerEntry] = []
+        // Directories the copy creates (the destination and its missing parents) belong to the
+        // --chown owner, 0755, as in BuildKit; existing ones are left as they are.
+        if let owner {
+            var dir = destIsDir ? destRel : destRel.parent
+            var created: [LayerEntry] = []
+            while !dir.isEmpty, stage.files.entry(dir) == nil, existing.map({ !$0.isDirectory(dir) }) ?? true {
+                created.append(LayerEntry(path: dir, kind: .directory, mode: 0o755, uid: owner.0, gid: owner.1))
+                dir = dir.parent
+            }
+            entries += created.reversed()
+        }
         var linkTargets: [[UInt64]: PathBytes] = [:]
         let unpack = isAdd && ins.flags["unpack"] != "false"
         for (_, items) in matches {
@@ -150,7 +175,20 @@ extension Builder {
         }
     }
 
-    /// `uid[:gid]`; names other than root would need the image's /etc/passwd, which is not read.
+    /// `--chown=user[:group]`: numbers as they are, names from the stage's /etc/passwd and
+    /// /etc/group (read only when a name is used).
+    func owner(_ s: String, stage: Stage) throws -> (Int, Int) {
+        if let numeric = try? Builder.owner(s) { return numeric }
+        guard !stage.fromScratch else { return try Builder.owner(s) }
+        do {
+            let ids = try rootfs.accounts(stage.layers).resolve(s)
+            return (ids.uid, ids.gid)
+        } catch let e as RootfsError {
+            throw BuildError("--chown=\(e)")
+        }
+    }
+
+    /// `uid[:gid]` in numbers (and `root`).
     static func owner(_ s: String) throws -> (Int, Int) {
         let parts = s.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
         func id(_ p: String) throws -> Int {

@@ -1,5 +1,6 @@
 import Foundation
 import Layers
+import Rootfs
 import OCI
 import Registry
 import Store
@@ -15,6 +16,8 @@ public final class Builder: @unchecked Sendable {
     let report: (LayerEvent) -> Void
     let registries: Registries?
     var events: [LayerEvent] = []
+    /// Stages' filesystems, read from their layers only when a step needs to look.
+    lazy var rootfs = StageRootfs(store: store, registries: registries)
 
     /// The Containerfile as text: bytes that are not UTF-8, or NUL, would otherwise become U+FFFD or
     /// vanish silently into labels and paths.

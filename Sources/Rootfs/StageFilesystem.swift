@@ -99,7 +99,7 @@ public struct StageFilesystem: Sendable {
 
 extension PathBytes {
     /// The directory holding this path ("" for a top-level name).
-    var parent: PathBytes {
+    public var parent: PathBytes {
         guard let slash = bytes.lastIndex(of: 0x2f) else { return "" }
         return PathBytes(Array(bytes[..<slash]))
     }

@@ -79,7 +79,8 @@ import Testing
         #expect(try s.imagectl(["build", "--platform", "linux/amd64,linux/arm64", "--push", "-t", base, CLI.hello]).status == 0)
         // A second store: nothing of the base is local.
         let app = s.tmp + "/app"
-        try write("FROM \(base)\nCOPY extra.txt /app/extra.txt\nCMD [\"--verbose\"]\n", to: app + "/Containerfile")
+        // A destination that names a directory needs no look at the base's files, so nothing is downloaded.
+        try write("FROM \(base)\nCOPY extra.txt /app/\nCMD [\"--verbose\"]\n", to: app + "/Containerfile")
         try write("extra\n", to: app + "/extra.txt")
         let fresh = ["IMAGECTL_HOME": s.tmp + "/store2"]
         let r = try s.imagectl(["build", "--platform", "linux/amd64,linux/arm64", "--push", "-t", "\(registry.host)/app/hello:2", app],
