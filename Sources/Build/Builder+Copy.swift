@@ -70,12 +70,15 @@ extension Builder {
         }
         matches += try documents.map { ("<<" + $0.name, [try heredocNode($0, lookup: lookup)]) }
         let total = matches.reduce(0) { $0 + $1.1.count }
+        if total == 0 {
+            throw BuildError("\(sources.first ?? ""): no files in the build context match this pattern")
+        }
         if total > 1 || matches.count > 1 {
             guard destIsDir else {
                 throw BuildError("\(ins.keyword) with several sources needs a directory destination ending in /, as in \(rawDest)/")
             }
         }
-        if total == 1, matches[0].1[0].isDirectory { destIsDir = true }
+        if total == 1, matches.contains(where: { $0.1.first?.isDirectory == true }) { destIsDir = true }
 
         // Content digests for every file from the context: the stat cache, or one parallel hashing pass.
         if case .context = source {

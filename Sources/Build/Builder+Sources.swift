@@ -1,5 +1,6 @@
 import Foundation
 import Layers
+import Rootfs
 import OCI
 
 extension Builder {
@@ -35,13 +36,14 @@ extension Builder {
             if !isGlob {
                 if clean.isEmpty { return [SourceNode(path: "", kind: .directory, mode: 0o755)] }
                 guard let i = context.index(of: PathBytes(clean)) else {
-                    throw BuildError("\(src): no such file or directory in the build context (is it excluded by .dockerignore?)")
+                    throw BuildError("\(src): no such file or directory in the build context (is it excluded by an ignore file?)")
                 }
-                return [contextNode(i)]
+                return [try followed(i, src: src)]
             }
-            let found = context.files.indices.filter { context.files[$0].path.withCString { fnmatch(clean, $0, FNM_PATHNAME) } == 0 }.map(contextNode)
-            guard !found.isEmpty else { throw BuildError("\(src): no files in the build context match this pattern") }
-            return found
+            // A pattern may match nothing when another source matches (BuildKit's empty wildcards);
+            // the copy as a whole must bring something.
+            return try context.files.indices.filter { context.files[$0].path.withCString { fnmatch(clean, $0, FNM_PATHNAME) } == 0 }
+                .map { try followed($0, src: src) }
         case .stage(let s):
             if !isGlob {
                 if clean.isEmpty { return [SourceNode(path: "", kind: .directory, mode: 0o755)] }
@@ -54,6 +56,28 @@ extension Builder {
             guard !found.isEmpty else { throw BuildError("COPY --from: no files of that stage match \(src)") }
             return found
         }
+    }
+
+    /// A source named in the instruction that is a symbolic link is copied as what it points to,
+    /// under the link's own name, as BuildKit follows it; links inside a copied directory stay links.
+    /// The target must be in the context: a link never reads outside it.
+    func followed(_ index: Int, src: String) throws -> SourceNode {
+        var node = contextNode(index)
+        let name = node.path
+        var hops = 0
+        while case .symlink(let target) = node.kind {
+            hops += 1
+            guard hops <= 40 else { throw BuildError("\(src): too many levels of symbolic links in the build context") }
+            let base = target.bytes.first == 0x2f ? "" : node.path.parent
+            let joined = base.isEmpty ? target : base.appending(target)
+            guard let clean = CleanPath.relative(joined, above: .refuse), let i = context.index(of: clean) else {
+                throw BuildError("\(src): a symbolic link to \(target), which is not in the build context; copy the file itself")
+            }
+            node = contextNode(i)
+        }
+        // A file takes the link's name; a directory's contents are what is copied, found by its own path.
+        if !node.isDirectory { node.path = name }
+        return node
     }
 
     /// Context indexes of every file a matched node brings in, so they can be hashed in one pass.
