@@ -30,7 +30,7 @@ import Testing
         let parsed = try Containerfile(path: "\(name).Containerfile", text: text)
         if expected == "parsed" { return }
         let dump = parsed.instructions.map { i in
-            "\(i.line) (\(BuildKitParserTests.dump(i)))" + i.heredocs.map { doc in
+            "\(i.line) (\(InstructionDump.dump(i)))" + i.heredocs.map { doc in
                 "\n  <<\(doc.name) \(doc.expand ? "expand" : "literal")\(doc.chomp ? " chomp" : "") \(GoText.quoted(doc.content))"
             }.joined()
         }.joined(separator: "\n")

