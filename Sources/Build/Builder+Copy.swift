@@ -10,10 +10,13 @@ extension Builder {
         let isAdd = ins.keyword == "ADD"
         let lookup = stage.lookup
         let words = plan.words
-        if ins.flags["parents"] == "true" || ins.flags["checksum"] != nil || ins.flags["exclude"] != nil {
-            let flag = ins.flags["parents"] == "true" ? "parents" : ins.flags["checksum"] != nil ? "checksum" : "exclude"
+        if ins.flags["parents"] == "true" || ins.flags["checksum"] != nil {
+            let flag = ins.flags["parents"] == "true" ? "parents" : "checksum"
             throw BuildError("\(ins.keyword) --\(flag) is not supported; drop the flag")
         }
+        // --exclude patterns are not expanded (BuildKit passes them as written) and apply to what
+        // lies inside each matched source, never to the source itself, as fsutil's copy does.
+        let exclude = try DockerIgnore(patterns: ins.values(of: "exclude"), origin: "\(ins.keyword) --exclude")
         let chown = try ins.flags["chown"].map { try words.expand($0, lookup) }
         let chmod = try ins.flags["chmod"].map { try words.expand($0, lookup) }
         let owner = try chown.map { try self.owner($0, stage: stage) }
@@ -38,9 +41,10 @@ extension Builder {
         // links in it are followed inside the root, and an existing directory takes the sources
         // inside it (`COPY conf /etc` is /etc/conf, not a file replacing /etc).
         // A destination that says it is a directory (`/app/`), copied without --chown, needs no look:
-        // the base's layers then stay in the registry, for a push there to mount.
+        // the base's layers then stay in the registry, for a push there to mount. A stage's own
+        // layers are known without reading them, so a stage from scratch always looks.
         var existing: StageFilesystem?
-        if !stage.fromScratch, !destIsDir || owner != nil {
+        if stage.fromScratch || !destIsDir || owner != nil {
             let fs = try rootfs.filesystem(stage.layers)
             let resolved = try fs.resolve(destRel)
             destRel = resolved.path
@@ -49,14 +53,11 @@ extension Builder {
         }
 
         let source: CopySource
+        var stageFiles: StageFiles?
         if let from = ins.flags["from"] {
-            guard try words.expand(from, { _ in nil }) == from else {
-                throw BuildError("COPY --from=\(from): variables are not expanded in --from; name a stage FROM ${…} AS name and copy from it")
-            }
-            guard let i = plan.stage(named: from, before: plan.stages.firstIndex { $0.body.contains(ins) } ?? 0), let s = built[i] else {
-                throw BuildError("COPY --from=\(from): no earlier stage of that name; copying from other images is not available yet")
-            }
-            source = .stage(s)
+            let s = try copySource(from, ins: ins, plan: plan, built: built, platform: platform)
+            stageFiles = StageFiles(layers: s.layers, dir: store.tempPath("from"))
+            source = .stage(s, stageFiles!)
         } else {
             source = .context
         }
@@ -71,41 +72,49 @@ extension Builder {
         matches += try documents.map { ("<<" + $0.name, [try heredocNode($0, lookup: lookup)]) }
         let total = matches.reduce(0) { $0 + $1.1.count }
         if total == 0 {
-            throw BuildError("\(sources.first ?? ""): no files in the build context match this pattern")
+            let whereFrom = ins.flags["from"].map { "the files of \($0)" } ?? "the build context"
+            throw BuildError("\(sources.first ?? ""): nothing in \(whereFrom) matches this pattern")
         }
-        if total > 1 || matches.count > 1 {
+        // Several sources need a directory; so do several files a wildcard matched. Directories a
+        // wildcard matched merge their contents into the destination, as in BuildKit.
+        let severalFiles = total > 1 && matches.contains { $0.1.contains { !$0.isDirectory } }
+        if matches.count > 1 || severalFiles {
             guard destIsDir else {
                 throw BuildError("\(ins.keyword) with several sources needs a directory destination ending in /, as in \(rawDest)/")
             }
         }
-        if total == 1, matches.contains(where: { $0.1.first?.isDirectory == true }) { destIsDir = true }
+        if matches.allSatisfy({ $0.1.allSatisfy(\.isDirectory) }) { destIsDir = true }
 
         // Content digests for every file from the context: the stat cache, or one parallel hashing pass.
         if case .context = source {
-            try context.hash(matches.flatMap { $0.1.flatMap(contextIndexes) })
+            try context.hash(matches.flatMap { $0.1.flatMap { contextIndexes($0, exclude: exclude) } })
             // Matched single files take their digest now; directories' files read theirs as they are listed.
             matches = matches.map { ($0.0, $0.1.map { n in n.isDirectory ? n : n.contextIndex.map(contextNode) ?? n }) }
         }
         var entries: [LayerEntry] = []
         // Directories the copy creates (the destination and its missing parents) belong to the
         // --chown owner, 0755, as in BuildKit; existing ones are left as they are.
-        if let owner {
+        // A copy that brings no files (every one excluded) still makes its destination directory.
+        func created(_ owner: (Int, Int)) throws -> [LayerEntry] {
+            let fs = try existing ?? rootfs.filesystem(stage.layers)
             var dir = destIsDir ? destRel : destRel.parent
-            var created: [LayerEntry] = []
-            while !dir.isEmpty, stage.files.entry(dir) == nil, existing.map({ !$0.isDirectory(dir) }) ?? true {
-                created.append(LayerEntry(path: dir, kind: .directory, mode: 0o755, uid: owner.0, gid: owner.1))
+            var made: [LayerEntry] = []
+            while !dir.isEmpty, !fs.isDirectory(dir) {
+                made.append(LayerEntry(path: dir, kind: .directory, mode: 0o755, uid: owner.0, gid: owner.1))
                 dir = dir.parent
             }
-            entries += created.reversed()
+            return made.reversed()
         }
+        if let owner { entries += try created(owner) }
         var linkTargets: [[UInt64]: PathBytes] = [:]
         let unpack = isAdd && ins.flags["unpack"] != "false"
         for (_, items) in matches {
             for item in items {
                 entries += try layerEntries(for: item, in: source, destRel: destRel, destIsDir: destIsDir, unpack: unpack,
-                                            owner: owner, mode: mode, links: &linkTargets)
+                                            owner: owner, mode: mode, exclude: exclude, links: &linkTargets)
             }
         }
+        if entries.isEmpty, destIsDir { entries = try created((0, 0)) }
         // The last source wins when two put something at the same path, as when extracting in order.
         // One directory's entries arrive sorted and unique already: skip the dictionary then.
         let oneSource = matches.count == 1 && matches[0].1.count == 1
@@ -121,7 +130,7 @@ extension Builder {
         if let chown { history += " --chown=" + chown }
         if let chmod { history += " --chmod=" + chmod }
         history += sources.map { " " + $0 }.joined() + documents.map { " <<" + $0.name }.joined() + " " + rawDest + " # buildkit"
-        try addLayer(entries, ins: ins, history: history, to: &stage, platform: platform)
+        try addLayer(entries, ins: ins, history: history, to: &stage, platform: platform, from: stageFiles)
     }
 
     /// A heredoc becomes a file named after it, 0644 and owned by root before --chmod and --chown,
@@ -143,16 +152,29 @@ extension Builder {
                           mode: 0o644, contentDigest: digest)
     }
 
-    func addLayer(_ entries: [LayerEntry], ins: Instruction, history: String, to stage: inout Stage, platform: Platform) throws {
+    func addLayer(_ entries: [LayerEntry], ins: Instruction, history: String, to stage: inout Stage, platform: Platform,
+                  from files: StageFiles? = nil) throws {
         let started = Date()
         let key = try layers.key(entries)
-        let (record, outcome) = try layers.layer(entries, key: key)
+        var outcome: LayerEvent.Outcome
+        var record: LayerRecord
+        if let files, !files.isEmpty {
+            defer { files.remove() }
+            (record, outcome) = try layers.layer(entries, key: key) { entries in
+                try files.extract { try self.rootfs.blobPath($0) }
+                return try entries.map(files.sized)
+            }
+        } else {
+            (record, outcome) = try layers.layer(entries, key: key)
+        }
         stage.layers.append(record.descriptor)
         stage.config.rootfs.diffIDs.append(record.diffID)
         stage.config.history = (stage.config.history ?? []) + [
             ImageConfig.History(created: Builder.timestamp(options.created ?? options.epoch), createdBy: history, comment: Builder.historyComment),
         ]
-        stage.files.add(entries)
+        // Files read out of layers are gone once the layer is written: later copies read them again.
+        stage.files.add(files.map { f in entries.map(f.forgotten) } ?? entries)
+        rootfs.remember(entries, as: record.descriptor.digest)
         let event = LayerEvent(platform: platform, line: ins.line, instruction: ins.original, outcome: outcome,
                                digest: record.descriptor.digest, size: record.descriptor.size, files: entries.count,
                                seconds: Date().timeIntervalSince(started))
@@ -180,14 +202,13 @@ extension Builder {
 
     /// `--chown=user[:group]`: numbers as they are, names from the stage's /etc/passwd and
     /// /etc/group (read only when a name is used).
-    func owner(_ s: String, stage: Stage) throws -> (Int, Int) {
+    func owner(_ s: String, stage: Stage, flag: String = "--chown") throws -> (Int, Int) {
         if let numeric = try? Builder.owner(s) { return numeric }
-        guard !stage.fromScratch else { return try Builder.owner(s) }
         do {
             let ids = try rootfs.accounts(stage.layers).resolve(s)
             return (ids.uid, ids.gid)
         } catch let e as RootfsError {
-            throw BuildError("--chown=\(e)")
+            throw BuildError("\(flag)=\(e)")
         }
     }
 
@@ -213,10 +234,10 @@ extension Builder {
     }
 }
 
-/// Where COPY reads from: the build context, or what an earlier stage put in its layers.
+/// Where COPY reads from: the build context, or the filesystem of an earlier stage or an image.
 enum CopySource {
     case context
-    case stage(Stage)
+    case stage(Stage, StageFiles)
 }
 
 /// One file, directory or symlink COPY can read, with the metadata that goes into the layer.

@@ -18,12 +18,25 @@ extension Builder {
         }
     }
 
-    func stageNode(_ e: LayerEntry) throws -> SourceNode {
+    /// A file, directory or link of a stage as COPY --from reads it, its owner and mode kept. A
+    /// file one of the stage's own COPY steps made is read where it came from; any other (its
+    /// base image's, an unpacked archive's) is read out of the stage's layers when needed.
+    func stageNode(_ e: RootfsEntry, in s: Stage, fs: StageFilesystem, files: StageFiles) throws -> SourceNode {
         switch e.kind {
-        case .archive, .hardlink:
-            throw BuildError("COPY --from: \(e.path) came from an unpacked archive or is a hard link; copy the original file instead")
-        default:
-            return SourceNode(path: e.path, kind: e.kind, mode: e.mode, uid: e.uid, gid: e.gid, contentDigest: e.contentDigest)
+        case .directory:
+            return SourceNode(path: e.path, kind: .directory, mode: e.mode, uid: e.uid, gid: e.gid)
+        case .symlink:
+            return SourceNode(path: e.path, kind: .symlink(target: e.link ?? ""), mode: e.mode, uid: e.uid, gid: e.gid)
+        case .other:
+            throw BuildError("COPY --from: /\(e.path) is a device, pipe or socket, which COPY does not copy")
+        case .file, .hardlink:
+            if !s.files.holdsArchives, let own = s.files.entry(e.path), case .file(let source, _) = own.kind, !source.isEmpty {
+                return SourceNode(path: e.path, kind: own.kind, mode: own.mode, uid: own.uid, gid: own.gid, contentDigest: own.contentDigest)
+            }
+            let link = e.kind == .hardlink ? e.link : nil
+            let size = link.flatMap { fs.entry(at: $0)?.size } ?? e.size
+            return SourceNode(path: e.path, kind: .file(source: files.place(e.path, linkTarget: link), size: size), mode: e.mode,
+                              uid: e.uid, gid: e.gid, contentDigest: StageFiles.key(e.path, layers: s.layers))
         }
     }
 
@@ -44,17 +57,22 @@ extension Builder {
             // the copy as a whole must bring something.
             return try context.files.indices.filter { context.files[$0].path.withCString { fnmatch(clean, $0, FNM_PATHNAME) } == 0 }
                 .map { try followed($0, src: src) }
-        case .stage(let s):
+        case .stage(let s, let files):
+            // Links are followed inside the stage's root; one named as a source is copied as what
+            // it points to, under its own name, as from the context.
+            let fs = try rootfs.filesystem(s.layers)
+            func named(_ p: PathBytes) throws -> SourceNode? {
+                guard let entry = try fs.resolve(p).entry else { return nil }
+                var node = try stageNode(entry, in: s, fs: fs, files: files)
+                if !node.isDirectory { node.path = p }
+                return node
+            }
             if !isGlob {
                 if clean.isEmpty { return [SourceNode(path: "", kind: .directory, mode: 0o755)] }
-                if let e = s.files.entry(PathBytes(clean)) { return [try stageNode(e)] }
-                // A stage built on an image holds more than its own layers say; those files are not read.
-                throw BuildError(s.fromScratch ? "COPY --from: \(src) does not exist in that stage"
-                    : "COPY --from: \(src) is not among the files that stage copied in; files of its base image cannot be copied yet")
+                guard let node = try named(PathBytes(clean)) else { throw BuildError("COPY --from: \(src) does not exist in that stage") }
+                return [node]
             }
-            let found = try s.files.sortedPaths.filter { $0.withCString { fnmatch(clean, $0, FNM_PATHNAME) } == 0 }.map { try stageNode(s.files.entry($0)!) }
-            guard !found.isEmpty else { throw BuildError("COPY --from: no files of that stage match \(src)") }
-            return found
+            return try fs.paths.filter { $0.withCString { fnmatch(clean, $0, FNM_PATHNAME) } == 0 }.compactMap(named)
         }
     }
 
@@ -81,17 +99,26 @@ extension Builder {
     }
 
     /// Context indexes of every file a matched node brings in, so they can be hashed in one pass.
-    func contextIndexes(_ n: SourceNode) -> [Int] {
+    func contextIndexes(_ n: SourceNode, exclude: DockerIgnore) -> [Int] {
         guard let i = n.contextIndex ?? (n.path.isEmpty ? -1 : nil) else { return [] }
-        if n.isDirectory { return Array(context.indexes(under: n.path)) }
+        if n.isDirectory { return included(context.indexes(under: n.path), in: n, exclude: exclude) }
         return i >= 0 ? [i] : []
+    }
+
+    /// The context files under a directory source that no --exclude pattern removes; the patterns
+    /// see paths relative to that source.
+    func included(_ indexes: some Sequence<Int>, in n: SourceNode, exclude: DockerIgnore) -> [Int] {
+        guard !exclude.isEmpty else { return Array(indexes) }
+        let prefixCount = n.path.isEmpty ? 0 : n.path.bytes.count + 1
+        return indexes.filter { !exclude.excludes(context.files[$0].path.dropFirst(prefixCount)) }
     }
 
     /// The layer entries for one matched source: a file goes to the destination (or into it when it
     /// is a directory); a directory's contents go into the destination; ADD unpacks a local archive
     /// from the context unless --unpack=false.
     func layerEntries(for n: SourceNode, in source: CopySource, destRel: PathBytes, destIsDir: Bool, unpack: Bool,
-                      owner: (Int, Int)?, mode: UInt32?, links: inout [[UInt64]: PathBytes]) throws -> [LayerEntry] {
+                      owner: (Int, Int)?, mode: UInt32?, exclude: DockerIgnore,
+                      links: inout [[UInt64]: PathBytes]) throws -> [LayerEntry] {
         func entry(_ node: SourceNode, at path: PathBytes) -> LayerEntry {
             var kind = node.kind
             if let id = node.linkID {
@@ -107,14 +134,14 @@ extension Builder {
             func rebased(_ p: PathBytes) -> PathBytes { destRel.appending(p.dropFirst(prefixCount)) }
             switch source {
             case .context:
-                return context.indexes(under: n.path).map { i in
+                return included(context.indexes(under: n.path), in: n, exclude: exclude).map { i in
                     let child = contextNode(i)
                     return entry(child, at: rebased(child.path))
                 }
-            case .stage(let s):
-                let prefix = n.path.isEmpty ? "" : PathBytes(n.path.bytes + [0x2f])
-                return try s.files.sortedPaths.filter { $0.hasPrefix(prefix) }.map { p in
-                    entry(try stageNode(s.files.entry(p)!), at: rebased(p))
+            case .stage(let s, let files):
+                let fs = try rootfs.filesystem(s.layers)
+                return try fs.entries(below: n.path).filter { !exclude.excludes($0.path.dropFirst(prefixCount)) }.map { e in
+                    entry(try stageNode(e, in: s, fs: fs, files: files), at: rebased(e.path))
                 }
             }
         }

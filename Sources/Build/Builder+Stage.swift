@@ -112,7 +112,11 @@ extension Builder {
             let dir = try expand(ins.args[0])
             guard !dir.isEmpty else { throw BuildError("WORKDIR \(ins.args[0]) names no directory") }
             stage.config.config.workingDir = Builder.joinPath(stage.workdir, dir)
-            history = "WORKDIR " + stage.workdir
+            if stage.workdir != "/" {
+                try workdir(ins, in: &stage, platform: platform)
+                return
+            }
+            history = "WORKDIR /"
         case "USER":
             stage.config.config.user = try expand(ins.args[0])
             history = "USER " + stage.config.config.user!

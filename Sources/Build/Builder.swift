@@ -16,6 +16,8 @@ public final class Builder: @unchecked Sendable {
     let report: (LayerEvent) -> Void
     let registries: Registries?
     var events: [LayerEvent] = []
+    /// Images `COPY --from` named, per platform.
+    var copyImages: [String: Stage] = [:]
     /// Stages' filesystems, read from their layers only when a step needs to look.
     lazy var rootfs = StageRootfs(store: store, registries: registries)
 

@@ -30,4 +30,9 @@ final class FileIndex {
     }
 
     var isEmpty: Bool { layers.allSatisfy(\.isEmpty) }
+
+    /// Whether an ADD unpacked an archive: its files are not listed here, and may cover ones that are.
+    var holdsArchives: Bool {
+        layers.contains { $0.contains { if case .archive = $0.kind { return true } else { return false } } }
+    }
 }

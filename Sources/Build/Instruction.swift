@@ -21,6 +21,15 @@ public struct Instruction: Sendable, Equatable {
     /// The instruction with its continuation lines joined, as BuildKit keeps it.
     public var original: String
 
+    /// Every value a repeatable flag was given, in order (`--exclude=a --exclude=b`).
+    public func values(of flag: String) -> [String] {
+        rawFlags.compactMap { raw in
+            let body = String(raw.unicodeScalars.dropFirst(2))
+            guard let (name, value) = body.splitOnce("="), name == flag else { return nil }
+            return value
+        }
+    }
+
     /// Splits one logical line: keyword, flags, then the arguments as the keyword reads them.
     init(parsing text: String, escape: Unicode.Scalar, line: Int) throws {
         let trimmed = Substring(text.unicodeScalars.trimmingGoSpace())

@@ -68,7 +68,10 @@ final class LayerCache {
         return Digest.sha256(text)
     }
 
-    func layer(_ entries: [LayerEntry], key: Digest) throws -> (LayerRecord, LayerEvent.Outcome) {
+    /// The layer for the key: remembered, cached, or written from the entries, which `prepare`
+    /// may complete first (it runs only when the layer is written).
+    func layer(_ entries: [LayerEntry], key: Digest,
+               prepare: (([LayerEntry]) throws -> [LayerEntry])? = nil) throws -> (LayerRecord, LayerEvent.Outcome) {
         if let r = memo[key] { return (r, .shared) }
         if !noCache, let r = store.cachedLayer(key: key) {
             memo[key] = r
@@ -77,7 +80,7 @@ final class LayerCache {
         let tmp = store.tempPath("layer")
         let written: WrittenLayer
         do {
-            written = try writer.write(entries, sourceRoot: sourceRoot, to: tmp)
+            written = try writer.write(try prepare?(entries) ?? entries, sourceRoot: sourceRoot, to: tmp)
         } catch {
             unlink(tmp)
             throw error

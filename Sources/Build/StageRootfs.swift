@@ -57,6 +57,26 @@ final class StageRootfs: @unchecked Sendable {
         return listing
     }
 
+    /// A layer this build made: its listing is known from the entries it was written from, so
+    /// later steps of the stage need not read it back. An ADD of an archive is read when asked.
+    func remember(_ entries: [LayerEntry], as layer: Digest) {
+        var listing = LayerListing()
+        for e in entries {
+            var r = RootfsEntry(path: e.path, kind: .directory, mode: e.mode, uid: e.uid, gid: e.gid)
+            switch e.kind {
+            case .file(_, let size): r.kind = .file; r.size = size
+            case .directory: break
+            case .symlink(let target): r.kind = .symlink; r.link = target
+            case .hardlink(let target): r.kind = .hardlink; r.link = target
+            case .archive: return
+            }
+            listing.entries.append(r)
+        }
+        lock.lock()
+        listings[layer] = listings[layer] ?? listing
+        lock.unlock()
+    }
+
     /// The users and groups of the filesystem the layers make, from its /etc/passwd and /etc/group.
     func accounts(_ layers: [Descriptor]) throws -> Accounts {
         let fs = try filesystem(layers)
@@ -76,6 +96,12 @@ final class StageRootfs: @unchecked Sendable {
             }
         }
         return nil
+    }
+
+    /// The layer's blob in the store, downloaded first when only its source is known.
+    func blobPath(_ layer: Descriptor) throws -> String {
+        try ensureBlob(layer)
+        return store.blobPath(layer.digest)
     }
 
     private func ensureBlob(_ layer: Descriptor) throws {

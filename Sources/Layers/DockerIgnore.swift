@@ -18,6 +18,12 @@ public struct DockerIgnore: Sendable {
         try self.init(DockerIgnore.readAll(lines.map(\.utf8)), file: file)
     }
 
+    /// Patterns given one by one, as `COPY --exclude` gives them to patternmatcher's New: no
+    /// comments, each cleaned, `!` an exception. `origin` names them in errors.
+    public init(patterns: [String], origin: String) throws {
+        try self.init(patterns.enumerated().map { ($0.offset + 1, Array($0.element.utf8)) }, file: origin)
+    }
+
     public init(contentsOf path: String) throws {
         guard let data = FileManager.default.contents(atPath: path) else {
             self.init()

@@ -85,6 +85,15 @@ public struct StageFilesystem: Sendable {
         return (real, node(real))
     }
 
+    /// What lies below the directory `dir` (a real path, links already followed), in byte order:
+    /// what COPY --from copies out of a stage.
+    public func entries(below dir: PathBytes) -> [RootfsEntry] {
+        nodes.values.filter { $0.path.isBelow(dir) }.sorted { $0.path < $1.path }
+    }
+
+    /// Every path but the root, in byte order, for wildcards.
+    public var paths: [PathBytes] { nodes.keys.filter { !$0.isEmpty }.sorted() }
+
     /// Whether `path`, links followed, is a directory.
     public func isDirectory(_ path: PathBytes) -> Bool {
         (try? resolve(path))?.entry?.kind == .directory

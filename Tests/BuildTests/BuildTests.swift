@@ -87,8 +87,12 @@ struct Fixture {
         // ENTRYPOINT after CMD in the same stage keeps CMD.
         #expect(c.config.entrypoint == ["/bin/sh", "/srv/app/main.sh"])
         #expect(c.config.cmd == ["serve"])
-        #expect(c.rootfs.diffIDs.count == 1)
-        #expect(try f.listing(try f.manifest(r.descriptor).layers[0]) == ["srv/app/main.sh"])
+        // Each WORKDIR makes its directory in a layer, as BuildKit does; the USER came after them.
+        #expect(c.rootfs.diffIDs.count == 3)
+        let layers = try f.manifest(r.descriptor).layers
+        #expect(try f.listing(layers[0]) == ["srv/"])
+        #expect(try f.listing(layers[1]) == ["srv/app/"])
+        #expect(try f.listing(layers[2]) == ["srv/app/main.sh"])
     }
 
     @Test func copyRulesForFilesDirectoriesAndGlobs() throws {
@@ -235,7 +239,7 @@ struct Fixture {
         ("FROM scratch|RUN make", "Containerfile:2: RUN would execute code inside the image"),
         ("FROM scratch|COPY missing.txt /x", "Containerfile:2: missing.txt: no such file or directory in the build context"),
         ("FROM scratch|COPY a.txt b.txt /notadir", "Containerfile:2: COPY with several sources needs a directory destination"),
-        ("FROM scratch|COPY --chown=bob a.txt /x", "Containerfile:2: --chown=bob: use numeric IDs"),
+        ("FROM scratch|COPY --chown=bob a.txt /x", "Containerfile:2: --chown=\"bob\": no user \"bob\" in the stage's /etc/passwd"),
         ("FROM scratch|ADD https://example.com/x /x", "Containerfile:2: ADD https://example.com/x: remote sources are not supported"),
         ("FROM ubuntu:22.04", "Containerfile:1: FROM ubuntu:22.04: registry base images need network access to the registry"),
         ("FROM scratch|COPY --from=nope a.txt /x", "Containerfile:2: COPY --from=nope: no earlier stage"),
@@ -258,7 +262,6 @@ struct Fixture {
         ("FROM scratch|COPY --link=maybe a.txt /x", "Containerfile:2: --link=maybe: expected true or false"),
         ("FROM scratch|COPY --from a.txt /x", "Containerfile:2: --from needs a value"),
         ("FROM scratch|USER", "Containerfile:2: USER needs one argument"),
-        ("FROM scratch|COPY --exclude=*.md a.txt /x", "Containerfile:2: COPY --exclude is not supported"),
     ])
     func badInputGetsOneLine(_ containerfile: String, _ message: String) throws {
         let f = try Fixture()

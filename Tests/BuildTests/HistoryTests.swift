@@ -60,8 +60,8 @@ import Testing
             "CMD [\"/bin/bash\" \"-c\" \"run $APP\"]",
             "MAINTAINER Jane <jane@example.com>",
         ])
-        #expect(history.map { $0.emptyLayer ?? false } == [true, true, true, true, true, false, false, false]
-            + Array(repeating: true, count: 10))
+        #expect(history.map { $0.emptyLayer ?? false } == [true, true, true, true, true, false, false, false, false]
+            + Array(repeating: true, count: 9))
         #expect(history.allSatisfy { $0.comment == "buildkit.dockerfile.v0" })
     }
 

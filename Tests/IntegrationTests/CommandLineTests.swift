@@ -59,9 +59,9 @@ import Testing
         let home = tmp + "/store"
         let b = try CLI.run(["build", "-t", "hello:a", "-t", "ghcr.io/acme/hello:b", "--progress", "plain", CLI.hello], home: home)
         #expect(b.status == 0, "\(b.stderr)")
-        #expect(b.stderr.contains("built 3 layer(s)"))
+        #expect(b.stderr.contains("built 4 layer(s)"))
         let again = try CLI.run(["build", "-t", "hello:a", CLI.hello], home: home)
-        #expect(again.stderr.contains("built 0 layer(s), reused 3"))
+        #expect(again.stderr.contains("built 0 layer(s), reused 4"))
         #expect(again.stdout == b.stdout)
         let images = try CLI.run(["images"], home: home)
         #expect(images.stdout.contains("hello:a\t" + b.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))

@@ -50,7 +50,7 @@ import Testing
         let home = tmp + "/store"
         #expect(try CLI.run(["build", "--progress", "quiet", "-t", "r:1", CLI.hello], home: home).status == 0)
         let records = try FileManager.default.contentsOfDirectory(atPath: home + "/cache").sorted()
-        #expect(records.count == 3)
+        #expect(records.count == 4)
         let layers = try records.map { name -> String in
             let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(home)/cache/\(name)"))) as? [String: Any]
             return ((json?["descriptor"] as? [String: Any])?["digest"] as? String ?? "").replacingOccurrences(of: "sha256:", with: "")
@@ -61,10 +61,10 @@ import Testing
         #expect(verify.status == 1)
         #expect(verify.stdout.contains("removed cache record \(records[0].dropLast(5)): its layer sha256:\(layers[0]) is missing"), "\(verify.stdout)")
         #expect(verify.stdout.contains("removed cache record \(records[1].dropLast(5)): its layer sha256:\(layers[1]) is corrupt"), "\(verify.stdout)")
-        #expect(try FileManager.default.contentsOfDirectory(atPath: home + "/cache") == [records[2]])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: home + "/cache").sorted() == Array(records[2...]))
         // The next build makes both layers again instead of reusing what is not there.
         let rebuild = try CLI.run(["build", "--progress", "plain", "-t", "r:1", CLI.hello], home: home)
-        #expect(rebuild.stderr.contains("built 2 layer(s), reused 1"), "\(rebuild.stderr)")
+        #expect(rebuild.stderr.contains("built 2 layer(s), reused 2"), "\(rebuild.stderr)")
         #expect(try CLI.run(["cache", "verify"], home: home).status == 0)
     }
 

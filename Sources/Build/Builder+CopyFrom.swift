@@ -1,0 +1,41 @@
+import Foundation
+import OCI
+
+extension Builder {
+    /// What `COPY --from=NAME` reads: an earlier stage by name or index, or else an image (from a
+    /// registry or `oci-layout://`) for the platform being built, resolved once per build.
+    func copySource(_ from: String, ins: Instruction, plan: StagePlan, built: [Int: Stage], platform: Platform) throws -> Stage {
+        guard try plan.words.expand(from, { _ in nil }) == from else {
+            throw BuildError("COPY --from=\(from): variables are not expanded in --from; name a stage FROM ${…} AS name and copy from it")
+        }
+        let here = plan.stages.firstIndex { $0.body.contains(ins) } ?? plan.stages.count
+        if let i = plan.stage(named: from, before: here) {
+            guard let s = built[i] else { throw BuildError("COPY --from=\(from): that stage was not built") }
+            return s
+        }
+        if plan.stage(named: from, before: plan.stages.count) != nil {
+            throw BuildError("COPY --from=\(from): that stage comes after this one; copy only from a stage defined above")
+        }
+        if !from.isEmpty, from.allSatisfy(\.isASCII), from.allSatisfy(\.isNumber) {
+            throw BuildError("COPY --from=\(from): there is no stage \(from) before this one (stages count from 0)")
+        }
+        guard registries != nil || from.hasPrefix("oci-layout://") else {
+            throw BuildError("COPY --from=\(from): no earlier stage of that name, and copying from an image needs its registry")
+        }
+        let key = "\(from) \(platform)"
+        if let known = copyImages[key] { return known }
+        var image: Stage
+        if from.hasPrefix("oci-layout://") {
+            image = try layoutStage(String(from.dropFirst("oci-layout://".count)), platform: platform, finalPlatform: platform)
+        } else {
+            let ref: Reference
+            do { ref = try Reference(parsing: from) } catch {
+                throw BuildError("COPY --from=\(from): neither an earlier stage nor an image reference (\(error))")
+            }
+            image = try registryStage(ref, platform: platform, finalPlatform: platform)
+        }
+        image.name = from
+        copyImages[key] = image
+        return image
+    }
+}
