@@ -20,7 +20,7 @@ extension Builder {
         let chown = try ins.flags["chown"].map { try words.expand($0, lookup) }
         let chmod = try ins.flags["chmod"].map { try words.expand($0, lookup) }
         let owner = try chown.map { try self.owner($0, stage: stage) }
-        let mode = try chmod.map(Builder.mode)
+        let mode = try chmod.map(FileMode.init(parsing:))
         // Heredoc sources (`<<EOF`) keep their name as written; paths and the destination are expanded.
         var sources: [String] = []
         var documents: [Heredoc] = []
@@ -35,7 +35,8 @@ extension Builder {
         let rawDest = try words.expand(ins.args.last!, lookup)
         let destPath = Builder.joinPath(stage.workdir, rawDest)
         var destRel = PathBytes(String(destPath.dropFirst()))
-        var destIsDir = rawDest.hasSuffix("/") || rawDest == "." || rawDest.hasSuffix("/.") || rawDest == ".."
+        // An empty destination (`COPY f $unset`) is the working directory, as BuildKit has it.
+        var destIsDir = rawDest.isEmpty || rawDest.hasSuffix("/") || rawDest == "." || rawDest.hasSuffix("/.") || rawDest == ".."
             || destRel.isEmpty || stage.files.entry(destRel)?.kind == .directory
         // On a base image the destination is looked up in the stage's filesystem, as BuildKit does:
         // links in it are followed inside the root, and an existing directory takes the sources
@@ -94,18 +95,20 @@ extension Builder {
         var entries: [LayerEntry] = []
         // Directories the copy creates (the destination and its missing parents) belong to the
         // --chown owner, 0755, as in BuildKit; existing ones are left as they are.
-        // A copy that brings no files (every one excluded) still makes its destination directory.
-        func created(_ owner: (Int, Int)) throws -> [LayerEntry] {
+        // With --chmod they get that mode too. A copy that brings no files (every one excluded)
+        // still makes its destination directory.
+        func created() throws -> [LayerEntry] {
             let fs = try existing ?? rootfs.filesystem(stage.layers)
             var dir = destIsDir ? destRel : destRel.parent
             var made: [LayerEntry] = []
             while !dir.isEmpty, !fs.isDirectory(dir) {
-                made.append(LayerEntry(path: dir, kind: .directory, mode: 0o755, uid: owner.0, gid: owner.1))
+                made.append(LayerEntry(path: dir, kind: .directory, mode: mode?.apply(to: 0o755, isDirectory: true) ?? 0o755,
+                                       uid: owner?.0 ?? 0, gid: owner?.1 ?? 0))
                 dir = dir.parent
             }
             return made.reversed()
         }
-        if let owner { entries += try created(owner) }
+        if owner != nil || mode != nil { entries += try created() }
         var linkTargets: [[UInt64]: PathBytes] = [:]
         let unpack = isAdd && ins.flags["unpack"] != "false"
         for (_, items) in matches {
@@ -114,7 +117,7 @@ extension Builder {
                                             owner: owner, mode: mode, exclude: exclude, links: &linkTargets)
             }
         }
-        if entries.isEmpty, destIsDir { entries = try created((0, 0)) }
+        if entries.isEmpty, destIsDir { entries = try created() }
         // The last source wins when two put something at the same path, as when extracting in order.
         // One directory's entries arrive sorted and unique already: skip the dictionary then.
         let oneSource = matches.count == 1 && matches[0].1.count == 1
@@ -224,13 +227,6 @@ extension Builder {
         }
         let uid = try id(parts[0])
         return (uid, parts.count == 2 ? try id(parts[1]) : uid)
-    }
-
-    static func mode(_ s: String) throws -> UInt32 {
-        guard let v = UInt32(s, radix: 8), v <= 0o7777 else {
-            throw BuildError("--chmod=\(s): expected an octal mode such as 755 or 0644")
-        }
-        return v
     }
 }
 

@@ -48,7 +48,7 @@ extension Builder {
         case .context:
             if !isGlob {
                 if clean.isEmpty { return [SourceNode(path: "", kind: .directory, mode: 0o755)] }
-                guard let i = context.index(of: PathBytes(clean)) else {
+                guard let i = context.index(of: PathBytes(clean)) ?? throughLinks(PathBytes(clean)).flatMap(context.index) else {
                     throw BuildError("\(src): no such file or directory in the build context (is it excluded by an ignore file?)")
                 }
                 return [try followed(i, src: src)]
@@ -74,6 +74,28 @@ extension Builder {
             }
             return try fs.paths.filter { $0.withCString { fnmatch(clean, $0, FNM_PATHNAME) } == 0 }.compactMap(named)
         }
+    }
+
+    /// A context path whose directories include symbolic links (`link/foo` with `link -> sub`),
+    /// with each followed inside the context as BuildKit does; nil when a link leaves it.
+    func throughLinks(_ path: PathBytes) -> PathBytes? {
+        var pending = path.components
+        var done: [PathBytes] = []
+        var hops = 0
+        while !pending.isEmpty {
+            let here = PathBytes(joining: done + [pending.removeFirst()])
+            guard !pending.isEmpty, let i = context.index(of: here), context.files[i].type == .symlink else {
+                done = here.components
+                continue
+            }
+            hops += 1
+            guard hops <= 40, let target = context.files[i].linkTarget else { return nil }
+            let joined = target.bytes.first == 0x2f ? target : here.parent.appending(target)
+            guard let clean = CleanPath.relative(joined, above: .refuse) else { return nil }
+            done = []
+            pending = clean.components + pending
+        }
+        return PathBytes(joining: done)
     }
 
     /// A source named in the instruction that is a symbolic link is copied as what it points to,
@@ -117,7 +139,7 @@ extension Builder {
     /// is a directory); a directory's contents go into the destination; ADD unpacks a local archive
     /// from the context unless --unpack=false.
     func layerEntries(for n: SourceNode, in source: CopySource, destRel: PathBytes, destIsDir: Bool, unpack: Bool,
-                      owner: (Int, Int)?, mode: UInt32?, exclude: DockerIgnore,
+                      owner: (Int, Int)?, mode: FileMode?, exclude: DockerIgnore,
                       links: inout [[UInt64]: PathBytes]) throws -> [LayerEntry] {
         func entry(_ node: SourceNode, at path: PathBytes) -> LayerEntry {
             var kind = node.kind
@@ -125,7 +147,7 @@ extension Builder {
                 if let first = links[id] { kind = .hardlink(target: first) } else { links[id] = path }
             }
             var m = node.mode
-            if let mode { if case .symlink = node.kind {} else { m = mode } }
+            if let mode { if case .symlink = node.kind {} else { m = mode.apply(to: m, isDirectory: node.isDirectory) } }
             return LayerEntry(path: path, kind: kind, mode: m, uid: owner?.0 ?? node.uid, gid: owner?.1 ?? node.gid,
                               contentDigest: node.contentDigest)
         }
