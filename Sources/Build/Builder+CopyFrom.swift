@@ -14,7 +14,8 @@ extension Builder {
             return s
         }
         if plan.stage(named: from, before: plan.stages.count) != nil {
-            throw BuildError("COPY --from=\(from): that stage comes after this one; copy only from a stage defined above")
+            let current = here < plan.stages.count ? plan.stages[here].name ?? String(here) : ""
+            throw BuildError("COPY --from=\(from): cannot copy from stage \"\(from)\", it needs to be defined before current stage \"\(current)\"")
         }
         if !from.isEmpty, from.allSatisfy(\.isASCII), from.allSatisfy(\.isNumber) {
             throw BuildError("COPY --from=\(from): there is no stage \(from) before this one (stages count from 0)")

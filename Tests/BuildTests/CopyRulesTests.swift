@@ -36,6 +36,19 @@ import Testing
         #expect(try contents(f, r, "foo") == "contents")
     }
 
+    /// A link an ADDed archive made is followed inside the root, even one that climbs above it.
+    @Test func aDestinationThroughALinkFromAnArchive() throws {
+        let f = try Fixture()
+        defer { f.remove() }
+        try f.file("foo", "content0")
+        let staging = try makeTempDir("link-tar")
+        defer { try? FileManager.default.removeItem(atPath: staging) }
+        try FileManager.default.createSymbolicLink(atPath: staging + "/symlink", withDestinationPath: "../tmp/symlink-target")
+        _ = try run(["tar", "-C", staging, "-cf", f.context + "/t.tar", "symlink"])
+        let r = try f.build("FROM scratch\nADD t.tar /\nCOPY foo /symlink/\n")
+        #expect(try contents(f, r, "tmp/symlink-target/foo") == "content0")
+    }
+
     @Test func chmodGivesCreatedParentsItsMode() throws {
         let f = try Fixture()
         defer { f.remove() }
