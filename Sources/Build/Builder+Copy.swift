@@ -76,15 +76,22 @@ extension Builder {
             let whereFrom = ins.flags["from"].map { "the files of \($0)" } ?? "the build context"
             throw BuildError("\(sources.first ?? ""): nothing in \(whereFrom) matches this pattern")
         }
-        // Several sources need a directory; so do several files a wildcard matched. Directories a
-        // wildcard matched merge their contents into the destination, as in BuildKit.
-        let severalFiles = total > 1 && matches.contains { $0.1.contains { !$0.isDirectory } }
+        // Several sources need a directory; so do several files a wildcard matched. Directories and
+        // archives ADD unpacks put their contents into the destination, so a wildcard may match
+        // several of them, as in BuildKit.
+        let unpack = isAdd && ins.flags["unpack"] != "false"
+        func spreads(_ n: SourceNode) -> Bool {
+            if n.isDirectory { return true }
+            guard unpack, n.contextIndex != nil, case .file(let path, _) = n.kind else { return false }
+            return ArchiveSplicer.isArchive(context.absolute(path))
+        }
+        let severalFiles = total > 1 && matches.contains { $0.1.contains { !spreads($0) } }
         if matches.count > 1 || severalFiles {
             guard destIsDir else {
                 throw BuildError("\(ins.keyword) with several sources needs a directory destination ending in /, as in \(rawDest)/")
             }
         }
-        if matches.allSatisfy({ $0.1.allSatisfy(\.isDirectory) }) { destIsDir = true }
+        if matches.allSatisfy({ $0.1.allSatisfy(\.isDirectory) }) || total > 1 { destIsDir = true }
 
         // Content digests for every file from the context: the stat cache, or one parallel hashing pass.
         if case .context = source {
@@ -110,7 +117,6 @@ extension Builder {
         }
         if owner != nil || mode != nil { entries += try created() }
         var linkTargets: [[UInt64]: PathBytes] = [:]
-        let unpack = isAdd && ins.flags["unpack"] != "false"
         for (_, items) in matches {
             for item in items {
                 entries += try layerEntries(for: item, in: source, destRel: destRel, destIsDir: destIsDir, unpack: unpack,
@@ -123,10 +129,16 @@ extension Builder {
         let oneSource = matches.count == 1 && matches[0].1.count == 1
         let sortedUnique = oneSource || zip(entries, entries.dropFirst()).allSatisfy { $0.path < $1.path }
         if !sortedUnique || !linkTargets.isEmpty {
+            // Archives unpack in the order given, after what else lands there; several may share a path.
+            let archives = entries.filter { if case .archive = $0.kind { return true } else { return false } }
             var byPath: [PathBytes: LayerEntry] = [:]
-            for e in entries { byPath[e.path] = e }
+            for e in entries { if case .archive = e.kind {} else { byPath[e.path] = e } }
             Builder.orderHardLinks(&byPath)
             entries = byPath.keys.sorted().map { byPath[$0]! }
+            for a in archives {
+                let at = entries.firstIndex { a.path < $0.path && !$0.path.hasPrefix(a.path) } ?? entries.endIndex
+                entries.insert(a, at: at)
+            }
         }
         // BuildKit's history text: flags that change the files, then the expanded sources and destination.
         var history = ins.keyword

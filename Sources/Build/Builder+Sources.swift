@@ -169,7 +169,7 @@ extension Builder {
         }
         let name = n.path.lastComponent
         if unpack, n.contextIndex != nil, case .file(let path, _) = n.kind, ArchiveSplicer.isArchive(context.absolute(path)) {
-            return [LayerEntry(path: destRel, kind: .archive(source: path), mode: 0o755, uid: owner?.0 ?? 0, gid: owner?.1 ?? 0,
+            return [LayerEntry(path: destRel, kind: .archive(source: path, chown: owner != nil), mode: 0o755, uid: owner?.0 ?? 0, gid: owner?.1 ?? 0,
                                contentDigest: n.contentDigest)]
         }
         return [entry(n, at: destIsDir ? destRel.appending(name) : destRel)]

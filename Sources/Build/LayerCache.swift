@@ -61,7 +61,7 @@ final class LayerCache {
             case .directory: put(" d")
             case .symlink(let target): put(" l "); put(target)
             case .hardlink(let target): put(" h "); put(target)
-            case .archive: put(" a "); put(try digest(e))
+            case .archive(_, let chown): put(chown ? " A " : " a "); put(try digest(e))
             }
             text.append(10)
         }

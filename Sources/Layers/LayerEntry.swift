@@ -9,8 +9,9 @@ public struct LayerEntry: Hashable, Sendable {
         case symlink(target: PathBytes)
         /// A hard link to an earlier entry of the same layer.
         case hardlink(target: PathBytes)
-        /// Every entry of a local tar archive (ADD), placed under `path`.
-        case archive(source: PathBytes)
+        /// Every entry of a local tar archive (ADD), placed under `path`; with `chown` every entry
+        /// takes the entry's uid and gid (ADD --chown), else keeps the archive's own.
+        case archive(source: PathBytes, chown: Bool = false)
     }
 
     /// Path inside the image, relative to `/`, without a trailing slash ("app/main.py").

@@ -40,8 +40,9 @@ public struct LayerWriter: Sendable {
             try tar.open()
             let copier = FileCopier()
             for entry in entries {
-                if case .archive(let source) = entry.kind {
-                    try ArchiveSplicer(archivePath: resolve(source), under: entry.path, epoch: epoch, uid: nil).splice(into: tar)
+                if case .archive(let source, let chown) = entry.kind {
+                    try ArchiveSplicer(archivePath: resolve(source), under: entry.path, epoch: epoch,
+                                       uid: chown ? (entry.uid, entry.gid) : nil).splice(into: tar)
                 } else if case .file(let source, let size) = entry.kind {
                     var e = entry
                     e.kind = .file(source: resolve(source), size: size)

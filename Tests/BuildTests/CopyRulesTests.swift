@@ -49,6 +49,24 @@ import Testing
         #expect(try contents(f, r, "tmp/symlink-target/foo") == "content0")
     }
 
+    /// Archives a wildcard matched are unpacked into the destination, --chown owning what they hold.
+    @Test func archivesAWildcardMatchedUnpackIntoTheDestination() throws {
+        let f = try Fixture()
+        defer { f.remove() }
+        let staging = try makeTempDir("archives")
+        defer { try? FileManager.default.removeItem(atPath: staging) }
+        try write("content0", to: staging + "/foo")
+        try write("content1", to: staging + "/bar")
+        _ = try run(["tar", "-C", staging, "-cf", f.context + "/t.tar", "foo"])
+        _ = try run(["tar", "-C", staging, "-cf", f.context + "/b.tar", "bar"])
+        let r = try f.build("FROM scratch\nADD *.tar /dest\nADD --chown=100:200 t.tar /out/\n")
+        #expect(try contents(f, r, "dest/foo") == "content0")
+        #expect(try contents(f, r, "dest/bar") == "content1")
+        let entries = try listing(f, r)
+        #expect(entries.contains { $0.hasPrefix("d") && $0.hasSuffix(" 100/200 out/") }, "\(entries)")
+        #expect(entries.contains { $0.hasSuffix(" 100/200 out/foo") }, "\(entries)")
+    }
+
     @Test func chmodGivesCreatedParentsItsMode() throws {
         let f = try Fixture()
         defer { f.remove() }
