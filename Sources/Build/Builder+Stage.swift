@@ -7,6 +7,21 @@ extension Builder {
     func runStage(_ spec: StagePlan.StageSpec, plan: StagePlan, built: [Int: Stage], platform: Platform) throws -> Stage {
         var stage = try located(spec.fromInstruction) { try baseStage(spec, plan: plan, built: built, platform: platform) }
         stage.name = spec.name
+        // The base's ONBUILD triggers run first, as if written after FROM, and are not inherited.
+        let triggers = stage.config.config.onBuild ?? []
+        stage.config.config.onBuild = nil
+        for text in triggers {
+            try located(spec.fromInstruction) {
+                let parsed = try Containerfile.parse(text, path: containerfile.path).instructions
+                guard parsed.count == 1, var trigger = parsed.first else { throw BuildError("onbuild trigger should be a single expression") }
+                guard !["ONBUILD", "FROM", "MAINTAINER"].contains(trigger.keyword) else {
+                    throw BuildError("the base image's ONBUILD trigger \"\(text.prefix(80))\" is not an instruction a build may run")
+                }
+                try trigger.check()
+                trigger.line = spec.fromInstruction.line
+                try apply(trigger, to: &stage, plan: plan, built: built, platform: platform)
+            }
+        }
         for ins in spec.body {
             try located(ins) { try apply(ins, to: &stage, plan: plan, built: built, platform: platform) }
         }
@@ -169,7 +184,9 @@ extension Builder {
             throw BuildError("RUN would execute code inside the image, which imagectl never does: "
                 + "build the artefact outside the image (per ${TARGETARCH} for several platforms) and COPY it in")
         case "ONBUILD":
-            throw BuildError("ONBUILD is not supported: put the instructions in the Containerfile that builds on this image")
+            // Recorded for builds FROM this image; BuildKit writes no history entry for it.
+            stage.config.config.onBuild = (stage.config.config.onBuild ?? []) + [ins.onBuildExpression]
+            return
         default:
             throw BuildError("\(ins.keyword) is not supported")
         }

@@ -30,8 +30,15 @@ extension Instruction {
             if try Heredoc.marker(args.last!) != nil {
                 throw BuildError("\(keyword) cannot write to a heredoc: the last argument is the destination")
             }
-        case "EXPOSE", "ARG", "ONBUILD":
+        case "EXPOSE", "ARG":
             guard !args.isEmpty else { throw BuildError("\(keyword) needs at least one argument") }
+        case "ONBUILD":
+            guard var t = trigger.first else { throw BuildError("ONBUILD needs an instruction to run later") }
+            switch t.keyword {
+            case "ONBUILD": throw BuildError("Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed")
+            case "FROM", "MAINTAINER": throw BuildError("\(t.keyword) isn't allowed as an ONBUILD trigger")
+            default: try t.check()
+            }
         case "VOLUME":
             guard !args.isEmpty, args.allSatisfy({ !$0.unicodeScalars.trimmingGoSpace().isEmpty }) else {
                 throw BuildError("VOLUME needs at least one path")

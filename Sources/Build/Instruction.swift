@@ -30,6 +30,16 @@ public struct Instruction: Sendable, Equatable {
         }
     }
 
+    /// What ONBUILD records in the image: its instruction as written, heredoc bodies after it, as
+    /// BuildKit's parser keeps it.
+    var onBuildExpression: String {
+        var text = Substring(original.unicodeScalars.trimmingGoSpace())
+        text = text.dropFirst("ONBUILD".count).drop { $0 == " " || $0 == "\t" }
+        var out = String(text)
+        for doc in heredocs { out += "\n" + doc.content + doc.name }
+        return out
+    }
+
     /// Splits one logical line: keyword, flags, then the arguments as the keyword reads them.
     init(parsing text: String, escape: Unicode.Scalar, line: Int) throws {
         let trimmed = Substring(text.unicodeScalars.trimmingGoSpace())

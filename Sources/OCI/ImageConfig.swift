@@ -37,11 +37,13 @@ public struct ImageConfig: Codable, Hashable, Sendable {
         public var healthcheck: Healthcheck?
         public var shell: [String]?
         public var argsEscaped: Bool?
+        /// ONBUILD triggers: instructions a build FROM this image runs first.
+        public var onBuild: [String]?
 
         enum CodingKeys: String, CodingKey {
             case user = "User", exposedPorts = "ExposedPorts", env = "Env", entrypoint = "Entrypoint", cmd = "Cmd"
             case volumes = "Volumes", workingDir = "WorkingDir", labels = "Labels", stopSignal = "StopSignal"
-            case healthcheck = "Healthcheck", shell = "Shell", argsEscaped = "ArgsEscaped"
+            case healthcheck = "Healthcheck", shell = "Shell", argsEscaped = "ArgsEscaped", onBuild = "OnBuild"
         }
 
         public init() {}

@@ -99,3 +99,24 @@ extension BaseFilesystemTests {
         #expect(later.stderr.contains("later.Containerfile:2: COPY --from=later: cannot copy from stage \"later\", it needs to be defined before current stage \"first\""), "\(later.stderr)")
     }
 }
+
+extension BaseFilesystemTests {
+    /// An image's ONBUILD triggers run first in a build FROM it, and are not handed on.
+    @Test func anImagesOnBuildTriggersRun() throws {
+        let tmp = try makeTempDir("onbuild")
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
+        try write("FROM scratch\nONBUILD COPY app.conf /etc/\nONBUILD LABEL built.on=base\n", to: tmp + "/base/Containerfile")
+        let base = try CLI.run(["build", "-q", "-t", "base:1", "-o", "type=oci,dest=\(tmp)/layout", tmp + "/base"], home: tmp + "/store")
+        #expect(base.status == 0, "\(base.stderr)")
+        try write("x=1\n", to: tmp + "/app/app.conf")
+        try write("FROM oci-layout://\(tmp)/layout:1\n", to: tmp + "/app/Containerfile")
+        let app = try CLI.run(["build", "-q", "-t", "app:1", "-o", "type=oci,dest=\(tmp)/out", tmp + "/app"], home: tmp + "/store")
+        #expect(app.status == 0, "\(app.stderr)")
+        let inspect = try JSONSerialization.jsonObject(with: try run(["skopeo", "inspect", "--config", "oci:\(tmp)/out:1"])) as? [String: Any]
+        let config = inspect?["config"] as? [String: Any]
+        #expect((config?["Labels"] as? [String: String])?["built.on"] == "base")
+        #expect(config?["OnBuild"] == nil)
+        _ = try run(["umoci", "unpack", "--image", "\(tmp)/out:1", tmp + "/bundle"])
+        #expect(FileManager.default.contents(atPath: tmp + "/bundle/rootfs/etc/app.conf") == Data("x=1\n".utf8))
+    }
+}
