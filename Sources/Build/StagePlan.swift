@@ -27,8 +27,11 @@ struct StagePlan {
             "TARGETPLATFORM": platform.description, "TARGETOS": platform.os, "TARGETARCH": platform.architecture,
             "TARGETVARIANT": platform.variant ?? "",
             "BUILDPLATFORM": build.description, "BUILDOS": build.os, "BUILDARCH": build.architecture,
-            "BUILDVARIANT": build.variant ?? "",
+            "BUILDVARIANT": build.variant ?? "", "BUILDOSVERSION": "", "TARGETOSVERSION": "",
         ]
+        // The stage being built, by name: --target as given, else the last stage's name, else "default".
+        let last = containerfile.instructions.last { $0.keyword == "FROM" }
+        automaticArgs["TARGETSTAGE"] = options.target ?? last.flatMap { $0.args.count == 3 ? $0.args[2].lowercased() : nil } ?? "default"
         var globals: [String: String] = [:]
         var current: StageSpec?
         let path = containerfile.path

@@ -24,10 +24,10 @@ struct Fixture {
     func file(_ path: String, _ text: String) throws { try write(text, to: context + "/" + path) }
 
     func build(_ containerfile: String, platforms: [String] = ["linux/amd64"], args: [String: String] = [:],
-               noCache: Bool = false) throws -> BuildResult {
+               noCache: Bool = false, target: String? = nil) throws -> BuildResult {
         try file("Containerfile", containerfile)
         let options = BuildOptions(context: context, platforms: try platforms.map { try Platform(parsing: $0) },
-                                   buildArgs: args, noCache: noCache)
+                                   buildArgs: args, noCache: noCache, target: target)
         return try Builder(options: options, store: store).build()
     }
 

@@ -1,0 +1,27 @@
+import Build
+import Foundation
+import OCI
+import TestSupport
+import Testing
+
+/// The ARGs BuildKit predefines, declared to be used.
+@Suite struct BuiltinArgsTests {
+    func stageLabel(_ text: String, target: String?) throws -> String? {
+        let f = try Fixture()
+        defer { f.remove() }
+        let r = try f.build(text, target: target)
+        return try f.config(r.descriptor).config.labels?["stage"]
+    }
+
+    @Test func targetStageNamesTheStageBeingBuilt() throws {
+        let text = "FROM scratch AS base\nARG TARGETSTAGE\nLABEL stage=$TARGETSTAGE\nFROM base AS foo\nFROM base\n"
+        #expect(try stageLabel(text, target: "foo") == "foo")
+        #expect(try stageLabel(text, target: nil) == "default")
+        #expect(try stageLabel(text + "FROM base AS final\n", target: nil) == "final")
+    }
+
+    @Test func osVersionsAreDeclaredEmpty() throws {
+        let text = "FROM scratch\nARG TARGETOSVERSION BUILDOSVERSION\nLABEL stage=[$TARGETOSVERSION${BUILDOSVERSION-unset}]\n"
+        #expect(try stageLabel(text, target: nil) == "[]")
+    }
+}
