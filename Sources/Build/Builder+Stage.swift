@@ -39,6 +39,8 @@ extension Builder {
         if from.lowercased() == "scratch" {
             var config = ImageConfig(platform: platform)
             config.config.env = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]
+            // BuildKit's empty image starts in /.
+            config.config.workingDir = "/"
             return Stage(config: config, layers: [], files: FileIndex(), fromScratch: true, args: [:])
         }
         if let i = plan.stage(named: from, before: spec.index), let prior = built[i] {

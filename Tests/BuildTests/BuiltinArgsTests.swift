@@ -24,4 +24,15 @@ import Testing
         let text = "FROM scratch\nARG TARGETOSVERSION BUILDOSVERSION\nLABEL stage=[$TARGETOSVERSION${BUILDOSVERSION-unset}]\n"
         #expect(try stageLabel(text, target: nil) == "[]")
     }
+
+    /// BuildKit's empty image: PATH set, working directory /, no layers.
+    @Test func scratchStartsAsBuildKitsEmptyImage() throws {
+        let f = try Fixture()
+        defer { f.remove() }
+        let c = try f.config(try f.build("FROM scratch\nENV foo=bar\n").descriptor)
+        #expect(c.config.workingDir == "/")
+        #expect(c.config.env?.contains { $0.hasPrefix("PATH=") } == true)
+        #expect(c.rootfs.type == "layers" && c.rootfs.diffIDs.isEmpty)
+        #expect(c.history?.count == 1 && c.history?[0].emptyLayer == true)
+    }
 }
