@@ -120,6 +120,20 @@ extension OutputsTests {
                     "manifest.json names the config podman loaded (\(file))")
         }
     }
+
+    /// An OCI tar names the image as buildx does, so podman load gives it that name.
+    @Test func anOCITarLoadsUnderItsName() throws {
+        let tmp = try OutputsTests.archContext()
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
+        let r = try CLI.run(["build", "-q", "-t", "registry.example/team/named:7", "-o", "type=oci,dest=\(tmp)/named.tar", tmp + "/ctx"],
+                            home: tmp + "/store")
+        #expect(r.status == 0, "\(r.stderr)")
+        let podman = Podman(root: try shortTempDir())
+        defer { try? FileManager.default.removeItem(atPath: podman.root) }
+        let loaded = String(decoding: try podman.run(["load", "-i", "\(tmp)/named.tar"]), as: UTF8.self)
+        #expect(loaded.contains("Loaded image: registry.example/team/named:7"), "\(loaded)")
+        try podman.run(["image", "exists", "registry.example/team/named:7"])
+    }
 }
 
 /// podman with its own storage under a temp dir, set up as this machine needs (runc, cgroupfs, vfs).
