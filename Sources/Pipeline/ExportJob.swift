@@ -13,6 +13,7 @@ extension Pipeline {
         let top = try ImageLocator.resolve(image, store: store, registries: registries, layers: true)
         _ = try registries.fetchMissing(top, store: store)
         try sink.write(top, from: store, names: (try? Reference(parsing: image)).map { [$0] } ?? [])
-        return top
+        // The digest of what was written: oci-mediatypes=false wrote the image under new digests.
+        return spec.ociMediaTypes == false ? try store.withDockerMediaTypes(top, name: image) : top
     }
 }

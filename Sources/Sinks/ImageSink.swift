@@ -42,17 +42,28 @@ public struct DockerArchiveSink: ImageSink {
     }
 }
 
+/// `oci-mediatypes=false`: the image under Docker's schema 2 media types, written by `inner`.
+public struct DockerMediaTypesSink: ImageSink {
+    public let inner: ImageSink
+
+    public func write(_ image: Descriptor, from store: Store, names: [Reference]) throws {
+        try inner.write(try store.withDockerMediaTypes(image, name: "the image"), from: store, names: names)
+    }
+}
+
 extension OutputSpec {
-    /// The sink this output writes to; nil for `type=registry`, which is a push.
+    /// The sink this output writes to; nil for `type=registry` and `type=image`, which name and push.
     public var sink: ImageSink? {
         guard let dest else { return nil }
         let ref = name.flatMap { try? Reference(parsing: $0) }
+        let sink: ImageSink
         switch kind {
-        case .oci: return isTar ? LayoutTarSink(path: dest, name: ref) : LayoutDirectorySink(path: dest, name: ref)
-        case .docker: return DockerArchiveSink(path: dest, name: name, platform: platform)
+        case .oci: sink = isTar ? LayoutTarSink(path: dest, name: ref) : LayoutDirectorySink(path: dest, name: ref)
+        case .docker: sink = DockerArchiveSink(path: dest, name: name, platform: platform)
         case .local: return RootfsDirectorySink(path: dest)
         case .tar: return RootfsTarSink(path: dest)
-        case .registry: return nil
+        case .registry, .image: return nil
         }
+        return ociMediaTypes == false ? DockerMediaTypesSink(inner: sink) : sink
     }
 }
