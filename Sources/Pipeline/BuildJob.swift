@@ -14,7 +14,7 @@ public struct BuildJob: Sendable {
     public var names: [Reference] = []
     /// Names of `type=image` outputs that do not push: the store's only.
     public var storeNames: [Reference] = []
-    /// Local outputs (`type=oci`, `type=docker`, `type=local`, `type=tar`).
+    /// Local outputs (`type=oci`, `type=docker`, `--load`, `type=local`, `type=tar`).
     public var outputs: [OutputSpec] = []
     /// Push after the build (`--push`, `--by-digest`, `type=registry`).
     public var push = false
@@ -89,7 +89,7 @@ extension Pipeline {
             result.manifests = try ImageView(result.descriptor, source: store, name: "the built image").manifests()
         }
         for name in job.names + job.storeNames { try store.tag(name.familiar, result.descriptor) }
-        let sinks = job.outputs.compactMap(\.sink)
+        let sinks = job.outputs.compactMap { $0.sink(note: observe.note) }
         if !sinks.isEmpty { _ = try registries.fetchMissing(built.descriptor, store: store) }
         for sink in sinks { try sink.write(built.descriptor, from: store, names: job.names) }
         if let destination = job.cacheTo {

@@ -119,7 +119,7 @@ public struct ImageExport {
     /// podman reads the layout's index.json and Docker (before its containerd store) manifest.json;
     /// so that both load the same platform, the layout holds every platform only when no platform
     /// was asked and the index has one for this machine, and otherwise that one image alone.
-    public func writeDockerArchive(to path: String, repoTags: [String], imageName: String?, platform: Platform?) throws {
+    func writeDockerArchive(to target: TarFile.Target, repoTags: [String], imageName: String?, platform: Platform?) throws {
         let picked = try pick(platform)
         let m = picked.manifest
         struct Entry: Encodable {
@@ -130,7 +130,7 @@ public struct ImageExport {
         let entry = Entry(Config: "blobs/sha256/\(m.config.digest.hex)", RepoTags: repoTags,
                           Layers: m.layers.map { "blobs/sha256/\($0.digest.hex)" })
         let named = picked.wholeIndexAgrees ? self : ImageExport(store: store, image: picked.descriptor)
-        let tar = try TarFile(path: path)
+        let tar = try TarFile(target)
         try tar.add("oci-layout", data: Self.layoutMarker)
         let extra = imageName.map { ["io.containerd.image.name": $0] } ?? [:]
         let refName = imageName.flatMap { try? Reference(parsing: $0) }?.tag

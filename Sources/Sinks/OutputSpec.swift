@@ -71,13 +71,17 @@ public struct OutputSpec: Sendable, Equatable {
         if let unknown = fields.keys.sorted().first {
             throw ExportError.badOutput(spec, "unknown key \"\(unknown)\" (known: type, dest, name, platform, tar, compression, compression-level, oci-mediatypes, push)")
         }
-        if kind != .registry, kind != .image, dest == nil || dest!.isEmpty {
+        if kind != .registry, kind != .image, kind != .docker, dest == nil || dest!.isEmpty {
             throw ExportError.badOutput(spec, "needs dest=PATH (a directory, or a file ending in .tar)")
         }
-        if kind == .docker, let d = dest, !d.hasSuffix(".tar"), d != "-" {
-            throw ExportError.badOutput(spec, "type=docker writes a tarball: give dest=FILE.tar")
+        if kind == .docker, let d = dest {
+            // buildx's type=docker without dest loads the image (--load); with one, it is a tarball.
+            guard d.hasSuffix(".tar") || d == "-" else { throw ExportError.badOutput(spec, "type=docker writes a tarball: give dest=FILE.tar (or no dest, to load it as --load does)") }
         }
     }
+
+    /// Whether the output is `docker load` or `podman load` (`type=docker` without dest, `--load`).
+    public var isLoad: Bool { kind == .docker && dest == nil }
 
     /// Whether an OCI output goes to a tar file (or standard output, `dest=-`) rather than a directory.
     public var isTar: Bool { tar ?? (dest == "-" || (dest?.hasSuffix(".tar") ?? false)) }

@@ -41,6 +41,9 @@ struct BuildCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Write the image: type=oci,dest=DIR|FILE.tar or type=docker,dest=FILE.tar[,platform=P][,oci-mediatypes=false].")
     var output: [String] = []
 
+    @Flag(help: "Load the image into docker (when its daemon answers) or podman; same as --output type=docker.")
+    var load = false
+
     @Option(help: "Layer compression: gzip or zstd, with an optional level (gzip,level=9).")
     var compression: String = "gzip"
 
@@ -113,8 +116,9 @@ struct BuildCommand: ParsableCommand {
             job.iidfile = iidfile.map { ResultFile(flag: "--iidfile", path: $0) }
             job.metadataFile = metadataFile.map { ResultFile(flag: "--metadata-file", path: $0) }
             var outputs = try output.map { try OutputSpec(parsing: $0) }
-            // As buildx: --push makes every type=image output push.
+            // As buildx: --push makes every type=image output push, --load is a type=docker without dest.
             for i in outputs.indices where outputs[i].kind == .image && push { outputs[i].push = true }
+            if load, !outputs.contains(where: \.isLoad) { outputs.append(try OutputSpec(parsing: "type=docker")) }
             let pushing = outputs.filter(\.push)
             let pushTypes = Set(pushing.compactMap(\.ociMediaTypes))
             guard pushTypes.count <= 1 else {
