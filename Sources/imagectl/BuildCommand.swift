@@ -23,7 +23,7 @@ struct BuildCommand: ParsableCommand {
     @Argument(help: "The build context directory.")
     var context: String = "."
 
-    @Option(name: .shortAndLong, help: "The Containerfile (default: CONTEXT/Containerfile, then CONTEXT/Dockerfile).")
+    @Option(name: .shortAndLong, help: "The Containerfile, - for standard input (default: CONTEXT/Containerfile, then CONTEXT/Dockerfile).")
     var file: String?
 
     @Option(name: .shortAndLong, help: "Name the image in the store, as NAME[:TAG]. Repeatable.")
