@@ -27,7 +27,7 @@ let package = Package(
         // Moving images between the store and registries: the registry client knows nothing of the store.
         .target(name: "Publish", dependencies: ["OCI", "Store", "Registry"]),
         .target(name: "Build", dependencies: ["OCI", "Layers", "Rootfs", "Store", "Registry", "Publish"]),
-        .target(name: "Sinks", dependencies: ["OCI", "Layers", "Rootfs", "Store", "CArchive"]),
+        .target(name: "Sinks", dependencies: ["OCI", "Layers", "Rootfs", "Store", "CArchive", "CProcess"]),
         .target(name: "Release", dependencies: ["OCI"]),
         // The whole job as library calls: the command line is flags, one call, print.
         .target(name: "Pipeline", dependencies: ["OCI", "Layers", "Store", "Registry", "Publish", "Build", "Sinks", "Release"]),

@@ -45,15 +45,43 @@ public final class Builder: @unchecked Sendable {
         guard FileManager.default.fileExists(atPath: contextPath, isDirectory: &isDir), isDir.boolValue else {
             throw BuildError("build context \"\(contextPath)\" is not a directory: pass the directory that holds your files")
         }
-        let file = try Builder.findContainerfile(options.file, context: contextPath)
-        guard let data = FileManager.default.contents(atPath: file) else {
-            throw BuildError(file: file, "cannot be read: \(String(cString: strerror(errno)))")
-        }
+        let fromStandardInput = options.file == "-"
+        let file = fromStandardInput ? Builder.standardInputName : try Builder.findContainerfile(options.file, context: contextPath)
+        let data = try Builder.readContainerfile(fromStandardInput ? nil : file)
         containerfile = try Containerfile(path: file, text: try Builder.text(of: data, file: file))
         let absolute = URL(fileURLWithPath: contextPath).standardizedFileURL.path
-        context = try BuildContext(root: contextPath, containerfile: file, statCachePath: store.statCachePath(context: absolute))
+        // From standard input there is no file beside which its own .dockerignore could be, as in buildx.
+        context = try BuildContext(root: contextPath, containerfile: fromStandardInput ? nil : file,
+                                   statCachePath: store.statCachePath(context: absolute))
         layers = LayerCache(store: store, writer: LayerWriter(compression: options.compression, epoch: options.epoch),
                             noCache: options.noCache, sourceRoot: context.root)
+    }
+
+    /// What errors call a Containerfile read from standard input (`-f -`).
+    static let standardInputName = "<stdin>"
+    /// The most a Containerfile may hold, from a file or standard input: BuildKit reads it through
+    /// a gRPC message, whose default limit this is. Far past any real one, it stops a build from
+    /// reading a device or a stream without end into memory.
+    public static let maxContainerfileBytes = 16 << 20
+
+    /// The Containerfile's bytes, from `path` or, when nil, standard input, at most `maxContainerfileBytes`.
+    static func readContainerfile(_ path: String?) throws -> Data {
+        let shown = path ?? standardInputName
+        let fd = path.map { open($0, O_RDONLY | O_CLOEXEC) } ?? STDIN_FILENO
+        guard fd >= 0 else { throw BuildError(file: shown, "cannot be read: \(SystemError.reason(errno))") }
+        defer { if path != nil { close(fd) } }
+        var data = Data()
+        var buf = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0, errno == EINTR { continue }
+            guard n >= 0 else { throw BuildError(file: shown, "cannot be read: \(SystemError.reason(errno))") }
+            if n == 0 { return data }
+            data.append(contentsOf: buf[..<n])
+            guard data.count <= maxContainerfileBytes else {
+                throw BuildError(file: shown, "holds more than \(maxContainerfileBytes >> 20) MiB, which no Containerfile needs: check what -f names")
+            }
+        }
     }
 
     static func findContainerfile(_ file: String?, context: String) throws -> String {

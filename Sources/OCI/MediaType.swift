@@ -6,10 +6,15 @@ public enum MediaType {
     public static let ociLayer = "application/vnd.oci.image.layer.v1.tar"
     public static let ociLayerGzip = "application/vnd.oci.image.layer.v1.tar+gzip"
     public static let ociLayerZstd = "application/vnd.oci.image.layer.v1.tar+zstd"
+    public static let ociLayerNondistributable = "application/vnd.oci.image.layer.nondistributable.v1.tar"
+    public static let ociLayerNondistributableGzip = "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip"
     public static let dockerManifestList = "application/vnd.docker.distribution.manifest.list.v2+json"
     public static let dockerManifest = "application/vnd.docker.distribution.manifest.v2+json"
     public static let dockerConfig = "application/vnd.docker.container.image.v1+json"
+    public static let dockerLayer = "application/vnd.docker.image.rootfs.diff.tar"
     public static let dockerLayerGzip = "application/vnd.docker.image.rootfs.diff.tar.gzip"
+    public static let dockerLayerForeign = "application/vnd.docker.image.rootfs.foreign.diff.tar"
+    public static let dockerLayerForeignGzip = "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"
 
     public static func isIndex(_ t: String?) -> Bool { t == ociIndex || t == dockerManifestList }
     public static func isManifest(_ t: String?) -> Bool { t == ociManifest || t == dockerManifest }

@@ -6,6 +6,8 @@ public enum OCIError: Error, CustomStringConvertible, Equatable {
     case io(String, String)
     case invalidLayout(String, String)
     case noImage(String, platform: String, offered: [String])
+    /// An image that Docker's schema 2 media types cannot describe (`oci-mediatypes=false`).
+    case noDockerForm(String, String)
 
     public var description: String {
         switch self {
@@ -21,6 +23,8 @@ public enum OCIError: Error, CustomStringConvertible, Equatable {
             return "\(path): not a usable OCI image layout: \(why)"
         case .noImage(let name, let platform, let offered):
             return "\(name): no image for \(platform) (it offers \(offered.isEmpty ? "none" : offered.joined(separator: ", ")))"
+        case .noDockerForm(let name, let why):
+            return "oci-mediatypes=false: \(name) \(why)"
         }
     }
 }

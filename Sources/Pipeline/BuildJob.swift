@@ -12,10 +12,14 @@ public struct BuildJob: Sendable {
     public var options: BuildOptions
     /// `-t` names and `type=registry,name=` outputs: the store names, and where a push goes.
     public var names: [Reference] = []
-    /// Local outputs (`type=oci`, `type=docker`).
+    /// Names of `type=image` outputs that do not push: the store's only.
+    public var storeNames: [Reference] = []
+    /// Local outputs (`type=oci`, `type=docker`, `--load`, `type=local`, `type=tar`).
     public var outputs: [OutputSpec] = []
     /// Push after the build (`--push`, `--by-digest`, `type=registry`).
     public var push = false
+    /// `oci-mediatypes=` of the outputs that push; nil leaves OCI's types.
+    public var pushOCIMediaTypes: Bool?
     public var target = PushTarget()
     public var cacheFrom: [Reference] = []
     public var cacheTo: Reference?
@@ -28,6 +32,17 @@ public struct BuildJob: Sendable {
         self.options = options
         self.storeRoot = storeRoot
     }
+
+    /// Whether the image this build reports (its digest, its names in the store, the metadata
+    /// file) has OCI's media types: that is the pushed image's form when it pushes, else the first
+    /// image output's, else OCI's.
+    var reportsOCIMediaTypes: Bool {
+        if push { return pushOCIMediaTypes ?? true }
+        return outputs.first { $0.kind == .oci || $0.kind == .docker }?.ociMediaTypes ?? true
+    }
+
+    /// Whether anything asks for Docker's media types.
+    var wantsDockerMediaTypes: Bool { (push && pushOCIMediaTypes == false) || outputs.contains { $0.ociMediaTypes == false } }
 }
 
 /// What a build job came to.
@@ -52,6 +67,10 @@ extension Pipeline {
             throw PipelineError("--push needs a destination: -t REGISTRY/NAME:TAG or --repository REGISTRY/NAME")
         }
         var options = job.options
+        if case .zstd = options.compression, job.wantsDockerMediaTypes {
+            // As BuildKit refuses it, before anything is built: Docker has no media type for zstd.
+            throw PipelineError("compression zstd has no Docker media type, and oci-mediatypes=false asks for Docker's: use gzip, or leave oci-mediatypes at true")
+        }
         if job.push, job.target.tagsFromGit { try addGitLabels(&options, job.target) }
         let store = try Store(root: job.storeRoot)
         defer { store.close() }
@@ -61,11 +80,18 @@ extension Pipeline {
             observe.note("cache: \(n) layer record(s) from \(ref)")
         }
         let builder = try Builder(options: options, store: store, registries: registries, report: observe.layer)
-        let result = try builder.build()
-        for name in job.names { try store.tag(name.familiar, result.descriptor) }
-        let sinks = job.outputs.compactMap(\.sink)
-        if !sinks.isEmpty { _ = try registries.fetchMissing(result.descriptor, store: store) }
-        for sink in sinks { try sink.write(result.descriptor, from: store, names: job.names) }
+        let built = try builder.build()
+        // Outputs take the image as built, with OCI's types, and each rewrites it as it asks; the
+        // names, the push and the digests reported are of one form, the push's when there is one.
+        var result = built
+        if !job.reportsOCIMediaTypes {
+            result.descriptor = try store.withDockerMediaTypes(built.descriptor, name: "the built image")
+            result.manifests = try ImageView(result.descriptor, source: store, name: "the built image").manifests()
+        }
+        for name in job.names + job.storeNames { try store.tag(name.familiar, result.descriptor) }
+        let sinks = job.outputs.compactMap { $0.sink(note: observe.note) }
+        if !sinks.isEmpty { _ = try registries.fetchMissing(built.descriptor, store: store) }
+        for sink in sinks { try sink.write(built.descriptor, from: store, names: job.names) }
         if let destination = job.cacheTo {
             let d = try RegistryCache.export(result.layerKeys, to: destination, store: store, registries: registries)
             observe.note("cache: \(result.layerKeys.count) layer record(s) to \(destination) (\(d.digest.hex.prefix(12)))")

@@ -97,21 +97,31 @@ public struct ImageExport {
         }
     }
 
-    /// The manifest to load for `platform` (the image itself when it is a single manifest).
-    func pick(_ platform: Platform?) throws -> ImageManifest {
+    /// The manifest a classic loader loads for `platform` (the image itself when it is a single
+    /// manifest), and whether every loader takes that one from the whole index too: with no
+    /// platform= asked, when the index has one for this machine, which is what podman and Docker
+    /// pick from it.
+    func pick(_ platform: Platform?) throws -> (descriptor: Descriptor, manifest: ImageManifest, wholeIndexAgrees: Bool) {
         let view = ImageView(image, source: store, name: "type=docker")
-        if !view.isIndex { return try view.manifest(image) }
-        do { return try view.image(for: platform ?? .host).manifest } catch OCIError.noImage(_, let want, let offered) {
+        if !view.isIndex { return (image, try view.manifest(image), true) }
+        do {
+            let found = try view.image(for: platform ?? .host)
+            return (found.descriptor, found.manifest, platform == nil)
+        } catch OCIError.noImage(_, let want, let offered) {
             // Without platform=, an image that has none for this machine still loads: its first.
-            if platform == nil, let first = try view.manifests().first { return try view.manifest(first) }
+            if platform == nil, let first = try view.manifests().first { return (first, try view.manifest(first), false) }
             throw ExportError.badOutput("type=docker", "the image has no \(want) manifest (it has \(offered.joined(separator: ", "))); pick one with platform=…")
         }
     }
 
-    /// Writes a tarball for `docker load`: the OCI layout with every platform, and a manifest.json
-    /// naming the one platform a classic loader loads (the host's unless `platform` says otherwise).
-    public func writeDockerArchive(to path: String, repoTags: [String], imageName: String?, platform: Platform?) throws {
-        let m = try pick(platform)
+    /// Writes a tarball for `docker load` and `podman load`: an OCI layout and a manifest.json,
+    /// both naming the one image a loader takes (the host's unless `platform` says otherwise).
+    /// podman reads the layout's index.json and Docker (before its containerd store) manifest.json;
+    /// so that both load the same platform, the layout holds every platform only when no platform
+    /// was asked and the index has one for this machine, and otherwise that one image alone.
+    func writeDockerArchive(to target: TarFile.Target, repoTags: [String], imageName: String?, platform: Platform?) throws {
+        let picked = try pick(platform)
+        let m = picked.manifest
         struct Entry: Encodable {
             var Config: String
             var RepoTags: [String]
@@ -119,13 +129,14 @@ public struct ImageExport {
         }
         let entry = Entry(Config: "blobs/sha256/\(m.config.digest.hex)", RepoTags: repoTags,
                           Layers: m.layers.map { "blobs/sha256/\($0.digest.hex)" })
-        let tar = try TarFile(path: path)
+        let named = picked.wholeIndexAgrees ? self : ImageExport(store: store, image: picked.descriptor)
+        let tar = try TarFile(target)
         try tar.add("oci-layout", data: Self.layoutMarker)
         let extra = imageName.map { ["io.containerd.image.name": $0] } ?? [:]
         let refName = imageName.flatMap { try? Reference(parsing: $0) }?.tag
-        try tar.add("index.json", data: try index(refName: refName, extra: extra))
+        try tar.add("index.json", data: try named.index(refName: refName, extra: extra))
         try tar.add("manifest.json", data: try CanonicalJSON.encode([entry]))
-        try addBlobs(to: tar)
+        try named.addBlobs(to: tar)
         try tar.finish()
     }
 }

@@ -23,7 +23,7 @@ struct BuildCommand: ParsableCommand {
     @Argument(help: "The build context directory.")
     var context: String = "."
 
-    @Option(name: .shortAndLong, help: "The Containerfile (default: CONTEXT/Containerfile, then CONTEXT/Dockerfile).")
+    @Option(name: .shortAndLong, help: "The Containerfile, - for standard input (default: CONTEXT/Containerfile, then CONTEXT/Dockerfile).")
     var file: String?
 
     @Option(name: .shortAndLong, help: "Name the image in the store, as NAME[:TAG]. Repeatable.")
@@ -38,8 +38,11 @@ struct BuildCommand: ParsableCommand {
     @Option(help: "Set an image label, KEY=VALUE. Repeatable.")
     var label: [String] = []
 
-    @Option(name: .shortAndLong, help: "Write the image: type=oci,dest=DIR|FILE.tar or type=docker,dest=FILE.tar[,platform=P].")
+    @Option(name: .shortAndLong, help: "Write the image: type=oci,dest=DIR|FILE.tar or type=docker,dest=FILE.tar[,platform=P][,oci-mediatypes=false].")
     var output: [String] = []
+
+    @Flag(help: "Load the image into docker (when its daemon answers) or podman; same as --output type=docker.")
+    var load = false
 
     @Option(help: "Layer compression: gzip or zstd, with an optional level (gzip,level=9).")
     var compression: String = "gzip"
@@ -112,19 +115,28 @@ struct BuildCommand: ParsableCommand {
             var job = BuildJob(options: try buildOptions(), storeRoot: cacheDir ?? Store.defaultRoot())
             job.iidfile = iidfile.map { ResultFile(flag: "--iidfile", path: $0) }
             job.metadataFile = metadataFile.map { ResultFile(flag: "--metadata-file", path: $0) }
-            let outputs = try output.map { try OutputSpec(parsing: $0) }
-            job.outputs = outputs.filter { $0.kind != .registry }
+            var outputs = try output.map { try OutputSpec(parsing: $0) }
+            // As buildx: --push makes every type=image output push, --load is a type=docker without dest.
+            for i in outputs.indices where outputs[i].kind == .image && push { outputs[i].push = true }
+            if load, !outputs.contains(where: \.isLoad) { outputs.append(try OutputSpec(parsing: "type=docker")) }
+            let pushing = outputs.filter(\.push)
+            let pushTypes = Set(pushing.compactMap(\.ociMediaTypes))
+            guard pushTypes.count <= 1 else {
+                throw ValidationError("--output: the outputs that push disagree on oci-mediatypes; imagectl pushes one image, so give one value")
+            }
+            job.pushOCIMediaTypes = pushTypes.first
+            job.outputs = outputs.filter { $0.kind != .registry && $0.kind != .image }
             // buildx takes the layers' compression in --output too; the layers are built with it.
             if let c = outputs.compactMap(\.compression).first { job.options.compression = try Compression(parsing: c) }
             let toStandardOutput = outputs.contains(where: \.isStandardOutput)
-            job.names = try tag.map { try Reference(parsing: $0) }
-                + outputs.compactMap { spec in try spec.kind == .registry ? spec.name.map { try Reference(parsing: $0) } : nil }
+            job.names = try tag.map { try Reference(parsing: $0) } + pushing.compactMap { try $0.name.map { try Reference(parsing: $0) } }
+            job.storeNames = try outputs.filter { $0.kind == .image && !$0.push }.compactMap { try $0.name.map { try Reference(parsing: $0) } }
             job.target = pushTarget.target
             if let byDigest {
                 job.target.repository = byDigest
                 job.target.byDigest = true
             }
-            job.push = push || byDigest != nil || outputs.contains { $0.kind == .registry }
+            job.push = push || byDigest != nil || !pushing.isEmpty
             job.cacheFrom = try cacheFrom.map { try BuildCommand.cacheRef($0, flag: "--cache-from") }
             job.cacheTo = try cacheTo.map { try BuildCommand.cacheRef($0, flag: "--cache-to") }
             job.jobs = registryFlags.jobs

@@ -23,7 +23,7 @@ struct ExportCommand: ParsableCommand {
     func run() throws {
         try guarded {
             let top = try Pipeline.export(image, to: try OutputSpec(parsing: output), storeRoot: Store.defaultRoot(),
-                                          registries: try registryFlags.registries())
+                                          registries: try registryFlags.registries(), note: { standardError($0) })
             print(top.digest)
         }
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import OCI
 import Pipeline
 import Store
 
@@ -9,7 +10,7 @@ struct ImagesCommand: ParsableCommand {
     func run() throws {
         try guarded {
             for image in try Pipeline.images(storeRoot: Store.defaultRoot()) {
-                let kind = image.descriptor.mediaType.contains("index") ? "index" : "manifest"
+                let kind = MediaType.isIndex(image.descriptor.mediaType) ? "index" : "manifest"
                 print("\(image.name)\t\(image.descriptor.digest)\t\(kind)")
             }
         }

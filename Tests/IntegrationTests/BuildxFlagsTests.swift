@@ -37,6 +37,27 @@ import Testing
         #expect(refused.stderr.contains("--provenance=true: imagectl does not attach attestations yet"), "\(refused.stderr)")
     }
 
+    /// `docker build -f - .`: the Containerfile from standard input, the files from the context
+    /// (whose own Containerfile is not read), and errors naming <stdin> and its line.
+    @Test func aContainerfileFromStandardInput() throws {
+        let tmp = try Self.context()
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
+        try write("b\n", to: tmp + "/ctx/b.txt")
+        try write("b.txt\n", to: tmp + "/ctx/.dockerignore")
+        let r = try CLI.run(["build", "-q", "-f", "-", "-o", "type=local,dest=\(tmp)/root", tmp + "/ctx"], home: tmp + "/store",
+                            stdin: "FROM scratch\nCOPY a.txt /from-stdin.txt\n")
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(try String(contentsOfFile: tmp + "/root/from-stdin.txt", encoding: .utf8) == "hello\n")
+        #expect(!FileManager.default.fileExists(atPath: tmp + "/root/a.txt"))
+        // The context's .dockerignore still applies.
+        let ignored = try CLI.run(["build", "-q", "-f", "-", tmp + "/ctx"], home: tmp + "/store", stdin: "FROM scratch\nCOPY b.txt /b.txt\n")
+        #expect(ignored.status == 1)
+        #expect(ignored.stderr.hasPrefix("imagectl: error: <stdin>:2: "), "\(ignored.stderr)")
+        let empty = try CLI.run(["build", "-q", "-f", "-", tmp + "/ctx"], home: tmp + "/store", stdin: "")
+        #expect(empty.status == 1)
+        #expect(empty.stderr.hasPrefix("imagectl: error: <stdin>"), "\(empty.stderr)")
+    }
+
     @Test func compressionInTheOutputCompressesTheLayers() throws {
         let tmp = try Self.context()
         defer { try? FileManager.default.removeItem(atPath: tmp) }

@@ -86,6 +86,56 @@ import Testing
     }
 }
 
+extension OutputsTests {
+    /// A two-platform image of one COPY: a file that says which platform it was built for.
+    static func archContext() throws -> String {
+        let tmp = try makeTempDir("arch")
+        try write("FROM scratch\nARG TARGETARCH\nCOPY ${TARGETARCH}.txt /arch.txt\nCMD [\"/nothing\"]\n", to: tmp + "/ctx/Containerfile")
+        try write("amd64\n", to: tmp + "/ctx/amd64.txt")
+        try write("arm64\n", to: tmp + "/ctx/arm64.txt")
+        return tmp
+    }
+
+    /// A docker tarball of two platforms with platform=linux/arm64: podman (which reads the OCI
+    /// index in it) and Docker (which reads manifest.json) both load the arm64 image; without
+    /// platform=, this machine's.
+    @Test func aDockerTarLoadsThePlatformItNames() throws {
+        let tmp = try OutputsTests.archContext()
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
+        let r = try CLI.run(["build", "-q", "--platform", "linux/amd64,linux/arm64", "-t", "two:arm",
+                             "-o", "type=docker,dest=\(tmp)/arm.tar,platform=linux/arm64", tmp + "/ctx"], home: tmp + "/store")
+        #expect(r.status == 0, "\(r.stderr)")
+        let host = try CLI.run(["build", "-q", "--platform", "linux/amd64,linux/arm64", "-t", "two:host",
+                                "-o", "type=docker,dest=\(tmp)/host.tar", tmp + "/ctx"], home: tmp + "/store")
+        #expect(host.status == 0, "\(host.stderr)")
+        let podman = Podman(root: try shortTempDir())
+        defer { try? FileManager.default.removeItem(atPath: podman.root) }
+        for (file, name, arch) in [("arm.tar", "two:arm", "arm64"), ("host.tar", "two:host", Platform.host.architecture)] {
+            try podman.run(["load", "-q", "-i", "\(tmp)/\(file)"])
+            let inspected = try JSONSerialization.jsonObject(with: try podman.run(["image", "inspect", name])) as? [[String: Any]]
+            let inspect = try #require(inspected?.first)
+            #expect(inspect["Architecture"] as? String == arch, "\(file)")
+            let manifest = try JSONSerialization.jsonObject(with: try run(["tar", "-xOf", "\(tmp)/\(file)", "manifest.json"])) as? [[String: Any]]
+            #expect((manifest?.first?["Config"] as? String)?.hasSuffix(((inspect["Id"] as? String) ?? "-").replacingOccurrences(of: "sha256:", with: "")) == true,
+                    "manifest.json names the config podman loaded (\(file))")
+        }
+    }
+
+    /// An OCI tar names the image as buildx does, so podman load gives it that name.
+    @Test func anOCITarLoadsUnderItsName() throws {
+        let tmp = try OutputsTests.archContext()
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
+        let r = try CLI.run(["build", "-q", "-t", "registry.example/team/named:7", "-o", "type=oci,dest=\(tmp)/named.tar", tmp + "/ctx"],
+                            home: tmp + "/store")
+        #expect(r.status == 0, "\(r.stderr)")
+        let podman = Podman(root: try shortTempDir())
+        defer { try? FileManager.default.removeItem(atPath: podman.root) }
+        let loaded = String(decoding: try podman.run(["load", "-i", "\(tmp)/named.tar"]), as: UTF8.self)
+        #expect(loaded.contains("Loaded image: registry.example/team/named:7"), "\(loaded)")
+        try podman.run(["image", "exists", "registry.example/team/named:7"])
+    }
+}
+
 /// podman with its own storage under a temp dir, set up as this machine needs (runc, cgroupfs, vfs).
 struct Podman {
     let root: String
