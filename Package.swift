@@ -27,7 +27,9 @@ let package = Package(
         // Moving images between the store and registries: the registry client knows nothing of the store.
         .target(name: "Publish", dependencies: ["OCI", "Store", "Registry"]),
         .target(name: "Build", dependencies: ["OCI", "Layers", "Rootfs", "Store", "Registry", "Publish"]),
-        .target(name: "Sinks", dependencies: ["OCI", "Layers", "Rootfs", "Store", "CArchive", "CProcess"]),
+        // Programs imagectl starts and waits for (loaders, the OCI runtime), dying with it.
+        .target(name: "Processes", dependencies: ["CProcess"]),
+        .target(name: "Sinks", dependencies: ["OCI", "Layers", "Rootfs", "Store", "CArchive", "CProcess", "Processes"]),
         .target(name: "Release", dependencies: ["OCI"]),
         // The whole job as library calls: the command line is flags, one call, print.
         .target(name: "Pipeline", dependencies: ["OCI", "Layers", "Store", "Registry", "Publish", "Build", "Sinks", "Release"]),

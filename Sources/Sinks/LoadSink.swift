@@ -1,5 +1,6 @@
 import Foundation
 import OCI
+import Processes
 import Store
 
 /// `--load` (`type=docker` without dest): the docker-archive streamed into `docker load`, when a
