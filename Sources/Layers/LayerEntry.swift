@@ -23,6 +23,8 @@ public struct LayerEntry: Hashable, Sendable {
     public var gid: Int
     /// The SHA-256 of a file's or archive's bytes: what the layer cache key is made of.
     public var contentDigest: Digest?
+    /// Extended attributes that go into the tar (security.capability of a file a RUN made).
+    public var xattrs: [String: [UInt8]]?
 
     public init(path: PathBytes, kind: Kind, mode: UInt32, uid: Int = 0, gid: Int = 0, contentDigest: Digest? = nil) {
         self.path = path

@@ -144,6 +144,9 @@ final class TarStream {
         archive_entry_set_uid(entry, la_int64_t(e.uid))
         archive_entry_set_gid(entry, la_int64_t(e.gid))
         archive_entry_set_mtime(entry, time_t(epoch), 0)
+        for (key, value) in (e.xattrs ?? [:]).sorted(by: { $0.key < $1.key }) {
+            value.withUnsafeBytes { archive_entry_xattr_add_entry(entry, key, $0.baseAddress, $0.count) }
+        }
         let what = e.path.description
         switch e.kind {
         case .file(let source, let size):

@@ -36,7 +36,9 @@ public enum Unpacker {
         if !keepSelf { _ = full.withCString { rmdir($0) } }
     }
 
-    static func extract(_ path: String, name: String, into root: String) throws {
+    /// Writes the layer's entries under `root`; `special` may take an entry first (a whiteout) and
+    /// return true when it did. Without it, whiteouts are skipped (the caller applied them).
+    static func extract(_ path: String, name: String, into root: String, special: ((PathBytes) throws -> Bool)? = nil) throws {
         guard let disk = archive_write_disk_new() else { throw RootfsError("\(name): out of memory") }
         defer { archive_write_free(disk) }
         var flags = ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_UNLINK
@@ -45,8 +47,8 @@ public enum Unpacker {
         archive_write_disk_set_options(disk, flags)
         let prefix = PathBytes(root)
         try LayerReader.forEach(path, name: name) { archive, entry, clean in
-            let base = clean.lastComponent
-            if base.hasPrefix(".wh.") || clean.isEmpty { return false }
+            if clean.isEmpty { return false }
+            if let special { if try special(clean) { return false } } else if clean.lastComponent.hasPrefix(".wh.") { return false }
             prefix.appending(clean).withCString { archive_entry_copy_pathname(entry, $0) }
             if let hard = archive_entry_hardlink(entry) {
                 guard let target = CleanPath.relative(PathBytes(cString: hard), above: .refuse) else {

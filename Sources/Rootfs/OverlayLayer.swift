@@ -1,0 +1,70 @@
+import CArchive
+import Foundation
+import Layers
+
+/// One layer unpacked on its own, in the form overlayfs stacks: its files as they are (owners,
+/// modes, times, xattrs such as security.capability, hard links), a whiteout `.wh.NAME` as the
+/// character device 0/0 at NAME, and `.wh..wh..opq` as the `trusted.overlay.opaque` attribute of
+/// its directory. Several of them, lowest last, are a stage's root filesystem.
+public enum OverlayLayer {
+    public static func unpack(_ path: String, name: String, into dir: String) throws {
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        guard let real = realpath(dir, nil) else { throw RootfsError("\(dir): \(String(cString: strerror(errno)))") }
+        let root = PathBytes(cString: real)
+        free(real)
+        try Unpacker.extract(path, name: name, into: String(decoding: root.bytes, as: UTF8.self)) { clean in
+            let base = clean.lastComponent
+            if base == ".wh..wh..opq" {
+                let parent = root.appending(clean.parent)
+                try makeDirectory(parent)
+                guard parent.withCString({ setxattr($0, "trusted.overlay.opaque", "y", 1, 0) }) == 0 else {
+                    throw RootfsError("\(name): cannot mark /\(clean.parent) opaque: \(String(cString: strerror(errno)))")
+                }
+                return true
+            }
+            guard base.hasPrefix(".wh.") else { return false }
+            let gone = root.appending(clean.parent.appending(base.dropFirst(4)))
+            try makeDirectory(root.appending(clean.parent))
+            _ = gone.withCString { unlink($0) }
+            guard gone.withCString({ mknod($0, S_IFCHR, 0) }) == 0 else {
+                throw RootfsError("\(name): cannot write the whiteout of /\(clean.parent.appending(base.dropFirst(4))): \(String(cString: strerror(errno)))")
+            }
+            return true
+        }
+    }
+
+    static func makeDirectory(_ path: PathBytes) throws {
+        try FileManager.default.createDirectory(atPath: String(decoding: path.bytes, as: UTF8.self), withIntermediateDirectories: true)
+    }
+}
+
+/// The kernel's overlay filesystem: read-only layer directories below, one writable directory
+/// on top where the step's changes land.
+public enum OverlayMount {
+    /// Mounts `lowers` (the top layer first) with `upper` and `work` at `target`.
+    public static func mount(lowers: [String], upper: String, work: String, at target: String) throws {
+        for d in [upper, work, target] { try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true) }
+        // An empty stack still needs one lower directory.
+        var lowerList = lowers
+        if lowerList.isEmpty {
+            let empty = work + "-empty"
+            try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
+            lowerList = [empty]
+        }
+        let options = "lowerdir=\(lowerList.joined(separator: ":")),upperdir=\(upper),workdir=\(work)"
+        // The kernel reads mount options up to a page.
+        guard options.utf8.count < 4000 else {
+            throw RootfsError("the stage has too many layers (\(lowers.count)) for one overlay mount; squash the base image")
+        }
+        // Metadata-only copy-ups and directory redirects would leave the step's changes in places
+        // a diff of the upper directory cannot see: off, where the kernel knows the options.
+        if Glibc.mount("overlay", target, "overlay", 0, options + ",redirect_dir=off,metacopy=off") == 0 { return }
+        guard Glibc.mount("overlay", target, "overlay", 0, options) == 0 else {
+            throw RootfsError("cannot mount the stage's filesystem with overlayfs: \(String(cString: strerror(errno))) (RUN needs root, or a kernel that allows overlay mounts)")
+        }
+    }
+
+    public static func unmount(_ target: String) {
+        if umount2(target, Int32(MNT_DETACH)) != 0, errno == EBUSY { _ = umount2(target, Int32(MNT_DETACH)) }
+    }
+}

@@ -1,0 +1,82 @@
+import Foundation
+
+/// One build step to run: what BuildKit's executor gets for a RUN, after the Containerfile's
+/// words, USER and mounts have been resolved.
+public struct StepSpec: Sendable {
+    public enum Network: String, Sendable {
+        /// The host's network, as BuildKit's default (and `host`) gives a step.
+        case host
+        /// A network namespace with only loopback.
+        case none
+    }
+
+    /// A directory or file of the host at `destination` in the step.
+    public struct Bind: Sendable, Equatable {
+        public var source: String
+        public var destination: String
+        public var readOnly: Bool
+        public init(source: String, destination: String, readOnly: Bool) {
+            self.source = source
+            self.destination = destination
+            self.readOnly = readOnly
+        }
+    }
+
+    public var args: [String]
+    public var env: [String]
+    public var cwd: String
+    public var uid: UInt32
+    public var gid: UInt32
+    public var additionalGids: [UInt32]
+    public var hostname: String
+    public var network: Network
+    public var binds: [Bind]
+    /// Directories that are an empty tmpfs in the step.
+    public var tmpfs: [String]
+
+    public init(args: [String], env: [String], cwd: String, uid: UInt32 = 0, gid: UInt32 = 0, additionalGids: [UInt32] = [],
+                hostname: String = "buildkitsandbox", network: Network = .host, binds: [Bind] = [], tmpfs: [String] = []) {
+        self.args = args
+        self.env = env
+        self.cwd = cwd
+        self.uid = uid
+        self.gid = gid
+        self.additionalGids = additionalGids
+        self.hostname = hostname
+        self.network = network
+        self.binds = binds
+        self.tmpfs = tmpfs
+    }
+
+    /// The mount points the step gets over its root filesystem, for telling what the runtime made
+    /// from what the step wrote.
+    public var mountPoints: [String] {
+        RuntimeSpec.baseMounts.map(\.destination) + ["/etc/hosts", "/etc/resolv.conf"] + binds.map(\.destination) + tmpfs
+    }
+
+    /// The runtime spec for this step over the root filesystem at `rootfs`, with the network
+    /// files at `hosts` and `resolvConf`.
+    func runtimeSpec(rootfs: String, hosts: String, resolvConf: String) -> RuntimeSpec {
+        var namespaces = ["pid", "ipc", "uts", "mount"].map(RuntimeSpec.Namespace.init(type:))
+        if network == .none { namespaces.append(.init(type: "network")) }
+        // A user other than root runs with no capabilities in effect, as Docker runs it.
+        let caps = RuntimeSpec.defaultCapabilities
+        let effective = uid == 0 ? caps : []
+        var mounts = RuntimeSpec.baseMounts
+        mounts.append(.init(destination: "/etc/hosts", type: "bind", source: hosts, options: ["rbind", "ro"]))
+        mounts.append(.init(destination: "/etc/resolv.conf", type: "bind", source: resolvConf, options: ["rbind", "ro"]))
+        for b in binds {
+            mounts.append(.init(destination: b.destination, type: "bind", source: b.source, options: ["rbind", b.readOnly ? "ro" : "rw"]))
+        }
+        for t in tmpfs {
+            mounts.append(.init(destination: t, type: "tmpfs", source: "tmpfs", options: ["nosuid", "nodev", "mode=1777"]))
+        }
+        return RuntimeSpec(
+            process: .init(user: .init(uid: uid, gid: gid, additionalGids: additionalGids.isEmpty ? nil : additionalGids),
+                           args: args, env: env, cwd: cwd,
+                           capabilities: .init(bounding: caps, effective: effective, permitted: effective)),
+            root: .init(path: rootfs), hostname: hostname, mounts: mounts,
+            linux: .init(namespaces: namespaces, maskedPaths: RuntimeSpec.maskedPaths, readonlyPaths: RuntimeSpec.readonlyPaths,
+                         resources: .init(devices: [.init(allow: false, access: "rwm")])))
+    }
+}

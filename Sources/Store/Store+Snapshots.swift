@@ -1,0 +1,71 @@
+import Foundation
+import OCI
+
+/// Unpacked layers for RUN: `snapshots/<chain ID>` holds one layer in overlayfs's form, made
+/// once and never changed, stacked under a step's writable directory. `run/` is the OCI
+/// runtime's state, so containers a killed imagectl left are found by the next one.
+extension Store {
+    public func snapshotPath(_ chainID: Digest) -> String { "\(root)/snapshots/\(chainID.hex)" }
+
+    public var runtimeStateRoot: String { root + "/run" }
+
+    /// The snapshot for `chainID`, made by `fill` (which unpacks into the directory it is given)
+    /// when it is not there yet: in a temp directory, renamed into place once whole.
+    public func snapshot(_ chainID: Digest, fill: (String) throws -> Void) throws -> String {
+        let path = snapshotPath(chainID)
+        if access(path, F_OK) == 0 { return path }
+        try Store.makePrivateDirectory(root + "/snapshots")
+        let tmp = tempPath("snapshot")
+        do {
+            try fill(tmp)
+        } catch {
+            try? FileManager.default.removeItem(atPath: tmp)
+            throw error
+        }
+        if rename(tmp, path) != 0 {
+            let reason = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(atPath: tmp)
+            // Another build made it first: theirs is the same.
+            guard access(path, F_OK) == 0 else { throw StoreError.io(path, reason) }
+        }
+        return path
+    }
+
+    /// Unmounts what steps of dead imagectl processes left mounted under `tmp/` (a kill -9 gives no
+    /// chance to unmount), so their directories can go.
+    public func releaseStaleMounts() {
+        guard let text = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8),
+              let live = try? Lease.live(root: root).ids else { return }
+        let prefix = tmpDir + "/"
+        var stale: [String] = []
+        for line in text.split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            guard fields.count > 4 else { continue }
+            let point = Store.unescapeMountPath(String(fields[4]))
+            guard point.hasPrefix(prefix) else { continue }
+            let name = String(point.dropFirst(prefix.count).prefix { $0 != "/" })
+            if let owner = Lease.owner(ofTemp: name), live.contains(owner) { continue }
+            stale.append(point)
+        }
+        // Deepest first: a mount inside another goes before it.
+        for point in stale.sorted(by: { $0.count > $1.count }) { _ = umount2(point, Int32(MNT_DETACH)) }
+    }
+
+    /// mountinfo writes a space, tab, newline and backslash in a path as an octal escape.
+    static func unescapeMountPath(_ s: String) -> String {
+        guard s.contains("\\") else { return s }
+        var out: [UInt8] = []
+        let b = Array(s.utf8)
+        var i = 0
+        while i < b.count {
+            if b[i] == 0x5c, i + 3 < b.count, let v = UInt8(String(decoding: b[(i + 1)...(i + 3)], as: UTF8.self), radix: 8) {
+                out.append(v)
+                i += 4
+            } else {
+                out.append(b[i])
+                i += 1
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
