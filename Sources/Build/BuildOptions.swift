@@ -20,6 +20,8 @@ public struct BuildOptions: Sendable {
     /// The config's and history's `created` time when it should differ from `epoch` (the commit
     /// time, say); layer mtimes always use `epoch`, so the layer cache is not tied to a commit.
     public var created: Int?
+    /// RUN steps' network unless a step names one: `default` (the host's), `none` or `host`.
+    public var network = "default"
 
     public init(context: String = ".", file: String? = nil, platforms: [Platform] = [.host], buildArgs: [String: String] = [:],
                 labels: [String: String] = [:], compression: Compression = .default, noCache: Bool = false,
@@ -43,6 +45,13 @@ public struct BuildOptions: Sendable {
         }
         return v
     }
+}
+
+/// Output a RUN step wrote (standard output and error together), as it comes.
+public struct StepOutput: Sendable {
+    public var platform: Platform
+    public var line: Int
+    public var text: Data
 }
 
 /// What happened to one layer, for progress output.

@@ -47,6 +47,7 @@ extension Builder {
             var s = prior
             s.files = FileIndex(copying: prior.files)
             s.args = [:]
+            s.argOrder = []
             s.cmdSetHere = false
             return s
         }
@@ -112,6 +113,7 @@ extension Builder {
                 }
                 let value = try options.buildArgs[k] ?? v.map(expand) ?? plan.globalArgs[k] ?? plan.automaticArgs[k] ?? stage.args[k]
                 stage.args[k] = value
+                if !stage.argOrder.contains(k) { stage.argOrder.append(k) }
                 shown.append(value.map { "\(k)=\($0)" } ?? k)
             }
             history = "ARG " + shown.joined(separator: " ")
@@ -183,8 +185,8 @@ extension Builder {
             try copy(ins, into: &stage, plan: plan, built: built, platform: platform)
             return
         case "RUN":
-            throw BuildError("RUN would execute code inside the image, which imagectl never does: "
-                + "build the artefact outside the image (per ${TARGETARCH} for several platforms) and COPY it in")
+            try run(ins, in: &stage, platform: platform)
+            return
         case "ONBUILD":
             // Recorded for builds FROM this image; BuildKit writes no history entry for it.
             stage.config.config.onBuild = (stage.config.config.onBuild ?? []) + [ins.onBuildExpression]

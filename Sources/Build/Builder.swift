@@ -18,6 +18,10 @@ public final class Builder: @unchecked Sendable {
     var events: [LayerEvent] = []
     /// Images `COPY --from` named, per platform.
     var copyImages: [String: Stage] = [:]
+    /// Hears what RUN steps write.
+    let stepOutput: @Sendable (StepOutput) -> Void
+    /// Whether stale containers and mounts were cleared, before this build's first step.
+    var stepsPrepared = false
     /// Stages' filesystems, read from their layers only when a step needs to look.
     lazy var rootfs = StageRootfs(store: store, registries: registries)
 
@@ -35,7 +39,8 @@ public final class Builder: @unchecked Sendable {
     }
 
     public init(options: BuildOptions, store: Store, registries: Registries? = nil,
-                report: @escaping (LayerEvent) -> Void = { _ in }) throws {
+                report: @escaping (LayerEvent) -> Void = { _ in }, stepOutput: @escaping @Sendable (StepOutput) -> Void = { _ in }) throws {
+        self.stepOutput = stepOutput
         self.options = options
         self.store = store
         self.registries = registries

@@ -70,6 +70,12 @@ final class LayerCache {
 
     /// The layer for the key: remembered, cached, or written from the entries, which `prepare`
     /// may complete first (it runs only when the layer is written).
+    /// A layer this build already made or found for the key.
+    func remembered(_ key: Digest) -> LayerRecord? { memo[key] }
+
+    /// Keeps what a key stands for, for this build's other platforms and for --cache-to.
+    func note(_ key: Digest, _ record: LayerRecord) { memo[key] = record }
+
     func layer(_ entries: [LayerEntry], key: Digest,
                prepare: (([LayerEntry]) throws -> [LayerEntry])? = nil) throws -> (LayerRecord, LayerEvent.Outcome) {
         if let r = memo[key] { return (r, .shared) }

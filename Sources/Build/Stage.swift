@@ -12,6 +12,8 @@ struct Stage {
     var fromScratch: Bool
     /// ARGs in scope, with their values.
     var args: [String: String]
+    /// ARG names in the order they were declared, for a RUN's environment and history.
+    var argOrder: [String] = []
     var cmdSetHere = false
     var base: (name: String, digest: Digest)?
 

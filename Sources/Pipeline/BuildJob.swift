@@ -79,7 +79,8 @@ extension Pipeline {
             let n = try RegistryCache.import(ref, store: store, registries: registries)
             observe.note("cache: \(n) layer record(s) from \(ref)")
         }
-        let builder = try Builder(options: options, store: store, registries: registries, report: observe.layer)
+        let builder = try Builder(options: options, store: store, registries: registries, report: observe.layer,
+                                  stepOutput: observe.stepOutput)
         let built = try builder.build()
         // Outputs take the image as built, with OCI's types, and each rewrites it as it asks; the
         // names, the push and the digests reported are of one form, the push's when there is one.

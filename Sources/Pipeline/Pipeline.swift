@@ -12,11 +12,14 @@ public struct Observers: Sendable {
     public var push: @Sendable (PushEvent) -> Void
     /// A line of progress text (cache imported, a push done).
     public var note: @Sendable (String) -> Void
+    /// What RUN steps write, as it comes.
+    public var stepOutput: @Sendable (StepOutput) -> Void
 
     public init(layer: @escaping @Sendable (LayerEvent) -> Void = { _ in }, push: @escaping @Sendable (PushEvent) -> Void = { _ in },
-                note: @escaping @Sendable (String) -> Void = { _ in }) {
+                note: @escaping @Sendable (String) -> Void = { _ in }, stepOutput: @escaping @Sendable (StepOutput) -> Void = { _ in }) {
         self.layer = layer
         self.push = push
         self.note = note
+        self.stepOutput = stepOutput
     }
 }

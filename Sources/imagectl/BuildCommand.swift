@@ -74,7 +74,7 @@ struct BuildCommand: ParsableCommand {
     @Option(help: "Attach an SBOM: only false for now, as buildx takes it.")
     var sbom: String?
 
-    @Option(help: "The network for RUN steps: default, none or host (kept for RUN).")
+    @Option(help: "The network for RUN steps: default (the host's), none or host.")
     var network: String = "default"
 
     @Flag(help: "Push the image to the registry its -t names (or --repository) name; same as --output type=registry.")
@@ -145,7 +145,8 @@ struct BuildCommand: ParsableCommand {
             let display = PushDisplay(mode: progress == "auto" && registries.options.trace != nil ? "plain" : progress)
             let quiet = progress == "quiet"
             let outcome = try Pipeline.build(job, registries: registries, observe: Observers(
-                layer: { reporter.layer($0) }, push: { display.handle($0) }, note: { if !quiet { standardError($0) } }))
+                layer: { reporter.layer($0) }, push: { display.handle($0) }, note: { if !quiet { standardError($0) } },
+                stepOutput: { reporter.output($0) }))
             reporter.summary(outcome.result, seconds: outcome.seconds)
             // --by-digest prints what `index create` takes: REPO@DIGEST. A tar on stdout is alone there.
             if !toStandardOutput {
@@ -207,10 +208,12 @@ struct BuildCommand: ParsableCommand {
             }
             return out
         }
-        return BuildOptions(
+        var options = BuildOptions(
             context: context, file: file, platforms: platforms.isEmpty ? [.host] : platforms,
             buildArgs: try pairs(buildArgs, "--build-arg"), labels: try pairs(label, "--label"),
             compression: try Compression(parsing: compression), noCache: noCache,
             epoch: try BuildOptions.epoch(from: ProcessInfo.processInfo.environment), target: target)
+        options.network = network
+        return options
     }
 }

@@ -14,7 +14,7 @@ struct ImageCtl: ParsableCommand {
         version: "0.1.0",
         subcommands: [BuildCommand.self, PushCommand.self, LoginCommand.self, LogoutCommand.self, TagsCommand.self,
                       TagCommand.self, RollbackCommand.self, IndexCommand.self, InspectCommand.self, DigestCommand.self,
-                      ListCommand.self, ExportCommand.self, ImagesCommand.self, CacheCommand.self]
+                      ListCommand.self, ExportCommand.self, ImagesCommand.self, CacheCommand.self, BinfmtCommand.self]
     )
 
     static func main() {

@@ -1,0 +1,149 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// RUN with runc over overlayfs, for both platforms (arm64 through qemu: Scripts/test registers
+/// qemu-user's binfmt_misc handlers for the machine), on a busybox base; results checked by
+/// unpacking with umoci and running with podman.
+@Suite(.serialized) struct RunTests {
+    /// A busybox context with users, and a Containerfile built on it.
+    static func context(_ dir: String, _ body: String) throws {
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try run(["cp", "-a", CLI.hello + "/rootfs", dir + "/rootfs"])
+        try write("root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:App:/home/app:/bin/sh\n", to: dir + "/etc/passwd")
+        try write("root:x:0:\napp:x:1000:\nextra:x:2000:app\n", to: dir + "/etc/group")
+        try write("FROM scratch\nARG TARGETARCH\nCOPY rootfs/${TARGETARCH}/ /\nCOPY etc/ /etc/\n" + body, to: dir + "/Containerfile")
+    }
+
+    static func requireEmulation() throws {
+        let status = try CLI.run(["binfmt"], home: "/tmp/imagectl-unused")
+        guard status.stdout.contains("linux/arm64: runs") else {
+            throw ToolError(message: "arm64 steps need qemu's binfmt handler: run `imagectl binfmt --install` as root (Scripts/test does)")
+        }
+    }
+
+    /// The files of one platform's image, unpacked by umoci from an OCI layout.
+    static func unpack(_ layout: String, arch: String, into bundle: String) throws -> String {
+        _ = try run(["skopeo", "copy", "-q", "--override-arch", arch, "oci:\(layout):1", "oci:\(layout)-\(arch):1"])
+        _ = try run(["umoci", "unpack", "--image", "\(layout)-\(arch):1", bundle])
+        return bundle + "/rootfs"
+    }
+
+    @Test func stepsRunAsBuildKitRunsThemOnBothPlatforms() throws {
+        try CLI.requireFixtures()
+        try Self.requireEmulation()
+        let tmp = try makeTempDir("run")
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
+        try Self.context(tmp + "/ctx", """
+            ARG BUILD_ONLY=from-arg
+            ENV KEPT=from-env
+            RUN echo "$BUILD_ONLY $KEPT" > /args && /bin/busybox id > /root-id && /bin/busybox uname -m > /arch
+            RUN ["/bin/busybox", "sh", "-c", "echo exec > /exec"]
+            RUN <<EOF
+            #!/bin/sh
+            echo script > /script
+            EOF
+            RUN /bin/busybox mkdir -p /d/sub /hl && echo a > /d/sub/a && echo b > /gone && echo h > /hl/one && /bin/busybox ln /hl/one /hl/two
+            RUN /bin/busybox rm /gone && /bin/busybox rm -rf /d && /bin/busybox mkdir /d && echo new > /d/new
+            USER app
+            WORKDIR /home/app
+            RUN /bin/busybox id > id && /bin/busybox pwd > pwd && /bin/busybox ls /etc > etc-list && echo step-ran
+            """)
+        let home = tmp + "/store"
+        let b = try CLI.run(["build", "--progress", "plain", "--platform", "linux/amd64,linux/arm64", "-t", "run:1",
+                             "-o", "type=oci,dest=\(tmp)/out", tmp + "/ctx"], home: home)
+        #expect(b.status == 0, "\(b.stderr)")
+        #expect(b.stderr.contains("[linux/arm64] line 17: step-ran"), "step output is shown per platform: \(b.stderr)")
+        for (arch, machine) in [("amd64", "x86_64"), ("arm64", "aarch64")] {
+            let root = try Self.unpack(tmp + "/out", arch: arch, into: "\(tmp)/bundle-\(arch)")
+            func text(_ p: String) -> String? { FileManager.default.contents(atPath: root + p).map { String(decoding: $0, as: UTF8.self) } }
+            #expect(text("/arch") == machine + "\n")
+            #expect(text("/args") == "from-arg from-env\n", "ARGs and ENV are the step's environment")
+            #expect(text("/root-id") == "uid=0(root) gid=0(root) groups=0(root)\n")
+            #expect(text("/exec") == "exec\n")
+            #expect(text("/script") == "script\n", "a heredoc with #! runs as a script")
+            #expect(text("/gone") == nil, "a deleted file is whited out")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: root + "/d") == ["new"], "a replaced directory hides what was below")
+            #expect(text("/home/app/id") == "uid=1000(app) gid=1000(app) groups=1000(app),2000(extra)\n")
+            #expect(text("/home/app/pwd") == "/home/app\n")
+            #expect(text("/home/app/etc-list") == "group\nhosts\npasswd\nresolv.conf\n", "/etc/hosts and resolv.conf are there while it runs")
+            #expect(text("/etc/hosts") == nil && text("/etc/resolv.conf") == nil, "the runtime's files are not in the layers")
+            for dir in ["/proc", "/sys", "/dev"] { #expect(!FileManager.default.fileExists(atPath: root + dir), "\(dir) is the runtime's") }
+            var one = stat(), two = stat()
+            stat(root + "/hl/one", &one)
+            stat(root + "/hl/two", &two)
+            #expect(one.st_ino == two.st_ino && one.st_nlink == 2, "hard links stay linked")
+            let owner = try FileManager.default.attributesOfItem(atPath: root + "/home/app/id")
+            #expect(owner[.ownerAccountID] as? Int == 1000)
+        }
+        let inspect = try JSONSerialization.jsonObject(with: try run(["skopeo", "inspect", "--config", "oci:\(tmp)/out-amd64:1"])) as? [String: Any]
+        let env = (inspect?["config"] as? [String: Any])?["Env"] as? [String] ?? []
+        #expect(env.contains("KEPT=from-env") && !env.contains { $0.hasPrefix("BUILD_ONLY=") }, "ARGs are not kept in the image: \(env)")
+        let history = (inspect?["history"] as? [[String: Any]] ?? []).compactMap { $0["created_by"] as? String }
+        #expect(history.contains("RUN |2 TARGETARCH=amd64 BUILD_ONLY=from-arg /bin/sh -c echo \"$BUILD_ONLY $KEPT\" > /args && /bin/busybox id > /root-id && /bin/busybox uname -m > /arch # buildkit"), "\(history)")
+
+        // The same build again runs nothing.
+        let again = try CLI.run(["build", "--progress", "plain", "--platform", "linux/amd64,linux/arm64", "-t", "run:1", tmp + "/ctx"], home: home)
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(again.stderr.contains("built 0 layer(s)"), "\(again.stderr)")
+        #expect(!again.stderr.contains("line 17: step-ran"), "no step ran: \(again.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: home + "/tmp").isEmpty)
+    }
+
+    @Test func aFailingStepSaysWhyAndLeavesNothing() throws {
+        try CLI.requireFixtures()
+        let tmp = try makeTempDir("run-fail")
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
+        try Self.context(tmp + "/ctx", "RUN echo before-the-failure && exit 3\n")
+        let home = tmp + "/store"
+        let r = try CLI.run(["build", "--progress", "quiet", tmp + "/ctx"], home: home)
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("Containerfile:5: RUN failed with exit status 3"), "\(r.stderr)")
+        #expect(r.stderr.contains("before-the-failure"), "\(r.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: home + "/tmp").isEmpty)
+        #expect(try !String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8).contains(home))
+    }
+
+    @Test func networkNoneHasOnlyLoopback() throws {
+        try CLI.requireFixtures()
+        let tmp = try makeTempDir("run-net")
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
+        try Self.context(tmp + "/ctx", "RUN --network=none /bin/busybox ls /sys/class/net > /none\n")
+        let r = try CLI.run(["build", "--progress", "quiet", "-o", "type=oci,dest=\(tmp)/out", "-t", "n:1", tmp + "/ctx"], home: tmp + "/store")
+        #expect(r.status == 0, "\(r.stderr)")
+        let root = try Self.unpack(tmp + "/out", arch: "amd64", into: tmp + "/bundle")
+        #expect(FileManager.default.contents(atPath: root + "/none") == Data("lo\n".utf8))
+    }
+
+    /// kill -9 in the middle of a step: the next build removes the container and the mount the
+    /// killed one left, and succeeds.
+    @Test func aKilledStepIsCleanedUpByTheNextBuild() throws {
+        try CLI.requireFixtures()
+        let tmp = try makeTempDir("run-kill")
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
+        try Self.context(tmp + "/ctx", "RUN /bin/busybox sleep 60\n")
+        let home = tmp + "/store"
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: CLI.binary)
+        p.arguments = ["build", "--progress", "quiet", tmp + "/ctx"]
+        p.environment = ["IMAGECTL_HOME": home, "PATH": "/usr/bin:/bin"]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline, !(try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8).contains(home + "/tmp")) {
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        Thread.sleep(forTimeInterval: 0.3)
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        try Self.context(tmp + "/ctx", "RUN echo quick > /quick\n")
+        let r = try CLI.run(["build", "--progress", "quiet", tmp + "/ctx"], home: home)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(try !String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8).contains(home + "/tmp"), "the stale mount is gone")
+        let containers = (try? FileManager.default.contentsOfDirectory(atPath: home + "/run")) ?? []
+        #expect(containers.isEmpty, "the stale container is gone: \(containers)")
+        #expect(try CLI.run(["cache", "prune"], home: home).status == 0)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: home + "/tmp").isEmpty)
+    }
+}
