@@ -67,6 +67,11 @@ public struct ArchiveSplicer {
                 throw LayerError.unsafeArchiveEntry(archivePath.description, name.description, "climbs out of the destination with ..")
             }
             if let target = archive_entry_symlink(entry) { try ArchiveSplicer.checkLength(PathBytes(cString: target), archivePath, of: name) }
+            // A hard link carries no file type in a tar header (libarchive reports 0): it is a
+            // regular file's second name, as GNU tar, bsdtar and Python's tarfile all write it.
+            if archive_entry_hardlink(entry) != nil, archive_entry_filetype(entry) == 0 {
+                archive_entry_set_filetype(entry, UInt32(IMAGECTL_AE_IFREG))
+            }
             let type = UInt32(archive_entry_filetype(entry))
             guard type == IMAGECTL_AE_IFREG || type == IMAGECTL_AE_IFDIR || type == IMAGECTL_AE_IFLNK else {
                 throw LayerError.unsafeArchiveEntry(archivePath.description, name.description, "is a device, fifo or socket")

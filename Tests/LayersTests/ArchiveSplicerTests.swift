@@ -22,6 +22,18 @@ import Testing
         #expect(layer.size > 0)
     }
 
+    /// A hard link in a tar header has no file type (libarchive reads 0): it is kept as a hard
+    /// link, not refused as a device. Root filesystem tarballs (mmdebstrap's perl) have them.
+    @Test(arguments: ["tar --format=gnu", "tar --format=pax", "bsdtar"])
+    func keepsHardLinksInsideTheArchive(_ tool: String) throws {
+        let dir = try makeTempDir("add-hardlink")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let a = try archive(dir, "mkdir -p src/bin && echo x > src/bin/perl && ln src/bin/perl src/bin/perl5 && \(tool) -czf a.tar.gz -C src ./bin")
+        _ = try LayerWriter().write([LayerEntry(path: "usr", kind: .archive(source: PathBytes(a)), mode: 0o755)], to: dir + "/layer")
+        let listing = String(decoding: try run(["tar", "-tvzf", dir + "/layer"]), as: UTF8.self)
+        #expect(listing.contains("usr/bin/perl5 link to usr/bin/perl") || listing.contains("usr/bin/perl link to usr/bin/perl5"), "\(listing)")
+    }
+
     @Test func refusesEntriesThatClimbOut() throws {
         let dir = try makeTempDir("evil")
         defer { try? FileManager.default.removeItem(atPath: dir) }
