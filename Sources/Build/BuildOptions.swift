@@ -22,6 +22,8 @@ public struct BuildOptions: Sendable {
     public var created: Int?
     /// RUN steps' network unless a step names one: `default` (the host's), `none` or `host`.
     public var network = "default"
+    /// `--no-cache-filter`: stages whose steps are all made again, whatever the cache holds.
+    public var noCacheFilter: Set<String> = []
     /// `--secret id=ID,src=FILE|env=VAR`: what `RUN --mount=type=secret` reads, by id.
     public var secrets: [String: SecretSource] = [:]
 

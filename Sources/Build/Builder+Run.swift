@@ -45,7 +45,7 @@ extension Builder {
         if let known = layers.remembered(key) {
             record = known
             outcome = .shared
-        } else if !options.noCache, let cached = store.cachedLayer(key: key) {
+        } else if !ignoresCache(stage), let cached = store.cachedLayer(key: key) {
             record = cached
         } else {
             let (built, root) = try execute(&step, script: command.script, mounts: mounts, ins: ins, stage: stage, platform: platform)

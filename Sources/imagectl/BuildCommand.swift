@@ -50,6 +50,9 @@ struct BuildCommand: ParsableCommand {
     @Flag(name: .customLong("no-cache"), help: "Build every layer again instead of taking it from the cache.")
     var noCache = false
 
+    @Option(help: ArgumentHelp("Make the steps of these stages again, whatever the cache holds (comma-separated, repeatable).", valueName: "stage"))
+    var noCacheFilter: [String] = []
+
     @Option(help: "Build up to this stage.")
     var target: String?
 
@@ -218,6 +221,7 @@ struct BuildCommand: ParsableCommand {
             compression: try Compression(parsing: compression), noCache: noCache,
             epoch: try BuildOptions.epoch(from: ProcessInfo.processInfo.environment), target: target)
         options.network = network
+        options.noCacheFilter = Set(noCacheFilter.flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() } })
         for spec in secret {
             let (id, source) = try BuildCommand.secret(spec)
             options.secrets[id] = source

@@ -205,4 +205,23 @@ import Testing
         #expect(req.status == 1)
         #expect(req.stderr.contains("req.Containerfile:2: secret missing is required but not given: pass --secret id=missing"), "\(req.stderr)")
     }
+
+    /// The registry cache carries RUN layers: a fresh runner skips the step a previous run did.
+    @Test func aFreshRunnerTakesRunLayersFromTheRegistryCache() throws {
+        try CLI.requireFixtures()
+        let registry = try TestRegistry("plain")
+        let tmp = try makeTempDir("run-regcache")
+        defer { registry.stop(); try? FileManager.default.removeItem(atPath: tmp) }
+        try Self.context(tmp + "/ctx", "RUN echo ran-the-step && echo done > /done\n")
+        let repo = "\(registry.host)/ml/runcache"
+        let first = try CLI.run(["build", "--progress", "plain", "--push", "-t", repo + ":1",
+                                 "--cache-to", "type=registry,ref=\(repo):buildcache", tmp + "/ctx"], home: tmp + "/runner1")
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stderr.contains("line 5: ran-the-step"))
+        let second = try CLI.run(["build", "--progress", "plain", "--push", "-t", repo + ":2",
+                                  "--cache-from", "type=registry,ref=\(repo):buildcache", tmp + "/ctx"], home: tmp + "/runner2")
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(!second.stderr.contains("line 5: ran-the-step"), "the step did not run again: \(second.stderr)")
+        #expect(second.stdout == first.stdout, "the same image")
+    }
 }
