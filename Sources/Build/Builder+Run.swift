@@ -108,6 +108,9 @@ extension Builder {
                 throw BuildError("RUN: \(program) is not in the stage's filesystem\(hint)")
             }
         }
+        guard geteuid() == 0 else {
+            throw BuildError("RUN needs root to mount the stage's filesystem and start the runtime: run imagectl as root (sudo on a CI runner); RUN without root is not supported yet")
+        }
         do {
             try Binfmt.check(architecture: platform.architecture, variant: platform.variant, host: Platform.host.architecture)
         } catch let e as RuntimeError { throw BuildError("\(e)") }
