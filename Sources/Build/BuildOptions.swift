@@ -22,6 +22,10 @@ public struct BuildOptions: Sendable {
     public var created: Int?
     /// RUN steps' network unless a step names one: `default` (the host's), `none` or `host`.
     public var network = "default"
+    /// `--no-cache-filter`: stages whose steps are all made again, whatever the cache holds.
+    public var noCacheFilter: Set<String> = []
+    /// `--secret id=ID,src=FILE|env=VAR`: what `RUN --mount=type=secret` reads, by id.
+    public var secrets: [String: SecretSource] = [:]
 
     public init(context: String = ".", file: String? = nil, platforms: [Platform] = [.host], buildArgs: [String: String] = [:],
                 labels: [String: String] = [:], compression: Compression = .default, noCache: Bool = false,
@@ -45,6 +49,12 @@ public struct BuildOptions: Sendable {
         }
         return v
     }
+}
+
+/// Where a build secret's value is read from, only when a step mounts it; never printed.
+public enum SecretSource: Sendable, Equatable {
+    case file(String)
+    case environment(String)
 }
 
 /// Output a RUN step wrote (standard output and error together), as it comes.

@@ -175,12 +175,12 @@ extension Builder {
         var record: LayerRecord
         if let files, !files.isEmpty {
             defer { files.remove() }
-            (record, outcome) = try layers.layer(entries, key: key) { entries in
+            (record, outcome) = try layers.layer(entries, key: key, prepare: { entries in
                 try files.extract { try self.rootfs.blobPath($0) }
                 return try entries.map(files.sized)
-            }
+            }, fresh: ignoresCache(stage))
         } else {
-            (record, outcome) = try layers.layer(entries, key: key)
+            (record, outcome) = try layers.layer(entries, key: key, fresh: ignoresCache(stage))
         }
         stage.layers.append(record.descriptor)
         stage.config.rootfs.diffIDs.append(record.diffID)
@@ -195,6 +195,11 @@ extension Builder {
                                seconds: Date().timeIntervalSince(started))
         events.append(event)
         report(event)
+    }
+
+    /// --no-cache, or --no-cache-filter naming this stage: its steps are made again.
+    func ignoresCache(_ stage: Stage) -> Bool {
+        options.noCache || stage.name.map { options.noCacheFilter.contains($0.lowercased()) } ?? false
     }
 
     /// A hard link must follow the file it names in the tar: the first path in sorted order of each

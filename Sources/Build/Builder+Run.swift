@@ -9,7 +9,7 @@ extension Builder {
     /// RUN: the step runs with an OCI runtime over the stage's layers stacked with overlayfs, and
     /// what it changed is the layer. Its cache key is the chain of layers below it and everything
     /// the step is given (command, environment, user, directory, network, platform): a hit runs nothing.
-    func run(_ ins: Instruction, in stage: inout Stage, platform: Platform) throws {
+    func run(_ ins: Instruction, in stage: inout Stage, plan: StagePlan, built: [Int: Stage], platform: Platform) throws {
         let command = try RunCommand(ins, shell: stage.shell)
         let network = try ins.flags["network"] ?? (options.network == "default" ? nil : options.network)
         let mode: StepSpec.Network
@@ -18,7 +18,6 @@ extension Builder {
         case "none": mode = .none
         default: throw BuildError("RUN --network=\(network!): use default, none or host")
         }
-        if ins.flags["mount"] != nil { throw BuildError("RUN --mount is not supported yet; drop it or copy what the step needs into the stage") }
         if let security = ins.flags["security"], security != "sandbox" {
             throw BuildError("RUN --security=\(security) is not supported: steps run sandboxed")
         }
@@ -36,7 +35,8 @@ extension Builder {
         var step = StepSpec(args: command.args, env: env, cwd: stage.workdir, uid: ids.uid, gid: ids.gid,
                             additionalGids: ids.additional, network: mode)
         let history = RunCommand.history(command.args, buildArgs: buildArgs)
-        let key = try runKey(step, script: command.script, stage: stage, platform: platform)
+        let mounts = try planMounts(ins, stage: stage, plan: plan, built: built, platform: platform)
+        let key = try runKey(step, script: command.script, mounts: mounts.map(\.key), stage: stage, platform: platform)
 
         let started = Date()
         var outcome = LayerEvent.Outcome.cached
@@ -45,10 +45,10 @@ extension Builder {
         if let known = layers.remembered(key) {
             record = known
             outcome = .shared
-        } else if !options.noCache, let cached = store.cachedLayer(key: key) {
+        } else if !ignoresCache(stage), let cached = store.cachedLayer(key: key) {
             record = cached
         } else {
-            let (built, root) = try execute(&step, script: command.script, ins: ins, stage: stage, platform: platform)
+            let (built, root) = try execute(&step, script: command.script, mounts: mounts, ins: ins, stage: stage, platform: platform)
             defer { root.remove() }
             let (r, _) = try layers.layer(built, key: key)
             record = r
@@ -70,7 +70,7 @@ extension Builder {
     }
 
     /// Everything a step's result depends on, and nothing it does not (no cache mount, no secret's value).
-    func runKey(_ step: StepSpec, script: (name: String, body: String)?, stage: Stage, platform: Platform) throws -> Digest {
+    func runKey(_ step: StepSpec, script: (name: String, body: String)?, mounts: [String], stage: Stage, platform: Platform) throws -> Digest {
         struct Key: Encodable {
             var version = "imagectl-run-v1"
             var platform: String
@@ -83,12 +83,13 @@ extension Builder {
             var cwd: String
             var network: String
             var script: [String]?
+            var mounts: [String]
             var compression: String
             var epoch: Int
         }
         let key = Key(platform: platform.description, layers: stage.config.rootfs.diffIDs.map(\.description), args: step.args, env: step.env,
                       uid: step.uid, gid: step.gid, additionalGids: step.additionalGids, cwd: step.cwd, network: step.network.rawValue,
-                      script: script.map { [$0.name, $0.body] }, compression: "\(layers.writer.compression)", epoch: layers.writer.epoch)
+                      script: script.map { [$0.name, $0.body] }, mounts: mounts, compression: "\(layers.writer.compression)", epoch: layers.writer.epoch)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return Digest.sha256(Array(try encoder.encode(key)))
@@ -96,7 +97,7 @@ extension Builder {
 
     /// Runs the step and returns what it changed, as layer entries read from its upper directory
     /// (valid until the step's directory is removed, which the layer writer finishes before).
-    func execute(_ step: inout StepSpec, script: (name: String, body: String)?, ins: Instruction, stage: Stage,
+    func execute(_ step: inout StepSpec, script: (name: String, body: String)?, mounts: [PlannedMount], ins: Instruction, stage: Stage,
                  platform: Platform) throws -> ([LayerEntry], StepRoot) {
         // A program the stage does not hold is one clear line, not the runtime's.
         if let program = step.args.first, program.hasPrefix("/"), script == nil {
@@ -106,6 +107,9 @@ extension Builder {
                 let hint = stage.layers.isEmpty ? ": a stage FROM scratch has no shell; start FROM an image that has one" : ""
                 throw BuildError("RUN: \(program) is not in the stage's filesystem\(hint)")
             }
+        }
+        guard geteuid() == 0 else {
+            throw BuildError("RUN needs root to mount the stage's filesystem and start the runtime: run imagectl as root (sudo on a CI runner); RUN without root is not supported yet")
         }
         do {
             try Binfmt.check(architecture: platform.architecture, variant: platform.variant, host: Platform.host.architecture)
@@ -124,6 +128,7 @@ extension Builder {
             chmod(pipes + "/" + script.name, 0o755)
             step.binds.append(.init(source: pipes, destination: "/dev/pipes", readOnly: true))
         }
+        let held = try attach(mounts, to: &step, dir: dir)
         root.noteMountPoints(step.mountPoints)
         do { try root.ensureDirectory(step.cwd) } catch let e as RootfsError {
             root.remove()
@@ -135,12 +140,15 @@ extension Builder {
             tail.add(data)
             hook(StepOutput(platform: platform, line: ins.line, text: data))
         }
+        // Binds from stages and locked caches are let go once the step is done.
+        withExtendedLifetime(held) {}
+        for case let r as StepRoot in held { r.remove() }
         guard status == 0 else {
             root.remove()
             let said = tail.lines.suffix(5).map { "\n  " + $0 }.joined()
             throw BuildError(file: containerfile.path, line: ins.line, "RUN failed with exit status \(status)\(said)")
         }
-        do { return (try root.changes(), root) } catch let e as RootfsError {
+        do { return (try root.changes(lower: try rootfs.filesystem(stage.layers)), root) } catch let e as RootfsError {
             root.remove()
             throw BuildError("\(e)")
         }

@@ -185,7 +185,7 @@ extension Builder {
             try copy(ins, into: &stage, plan: plan, built: built, platform: platform)
             return
         case "RUN":
-            try run(ins, in: &stage, platform: platform)
+            try run(ins, in: &stage, plan: plan, built: built, platform: platform)
             return
         case "ONBUILD":
             // Recorded for builds FROM this image; BuildKit writes no history entry for it.

@@ -77,9 +77,9 @@ final class LayerCache {
     func note(_ key: Digest, _ record: LayerRecord) { memo[key] = record }
 
     func layer(_ entries: [LayerEntry], key: Digest,
-               prepare: (([LayerEntry]) throws -> [LayerEntry])? = nil) throws -> (LayerRecord, LayerEvent.Outcome) {
+               prepare: (([LayerEntry]) throws -> [LayerEntry])? = nil, fresh: Bool = false) throws -> (LayerRecord, LayerEvent.Outcome) {
         if let r = memo[key] { return (r, .shared) }
-        if !noCache, let r = store.cachedLayer(key: key) {
+        if !noCache, !fresh, let r = store.cachedLayer(key: key) {
             memo[key] = r
             return (r, .cached)
         }

@@ -95,6 +95,14 @@ struct StagePlan {
             for ins in stages[i].body where ins.keyword == "COPY" {
                 if let from = ins.flags["from"] { refs.append(from.lowercased()) }
             }
+            // RUN --mount=…,from=STAGE reads that stage too.
+            for ins in stages[i].body where ins.keyword == "RUN" {
+                for value in ins.values(of: "mount") {
+                    for field in (try? RunMount.fields(value)) ?? [] where field.lowercased().hasPrefix("from=") {
+                        refs.append(String(field.dropFirst(5)).lowercased())
+                    }
+                }
+            }
             for r in refs {
                 if let j = stages[..<i].firstIndex(where: { $0.name == r || String($0.index) == r }) { todo.append(j) }
             }

@@ -46,9 +46,9 @@ public final class StepRoot {
     }
 
     /// What the step changed, as layer entries (read once the filesystem is unmounted).
-    public func changes() throws -> [LayerEntry] {
+    public func changes(lower: StageFilesystem) throws -> [LayerEntry] {
         unmount()
-        return try UpperDiff.entries(upper: upper, stubs: stubs)
+        return try UpperDiff.entries(upper: upper, stubs: stubs) { lower.entry(at: $0) }
     }
 
     public func unmount() {

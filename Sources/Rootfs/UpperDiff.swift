@@ -11,7 +11,10 @@ public enum UpperDiff {
     /// Entries a layer may hold from one step: a bound, not a limit anyone should meet.
     public static let maxEntries = 2_000_000
 
-    public static func entries(upper: String, stubs: Set<PathBytes>) throws -> [LayerEntry] {
+    /// `lower` tells what the root held at a path before the step: a directory overlayfs only
+    /// copied up (to make a mount point in it, say), unchanged and with nothing new below, is left
+    /// out, as containerd's overlay differ leaves it.
+    public static func entries(upper: String, stubs: Set<PathBytes>, lower: (PathBytes) -> RootfsEntry? = { _ in nil }) throws -> [LayerEntry] {
         var out: [LayerEntry] = []
         var inodes: [[UInt64]: PathBytes] = [:]
         let root = PathBytes(upper)
@@ -37,8 +40,13 @@ public enum UpperDiff {
                     if opaque {
                         out.append(LayerEntry(path: path.appending(".wh..wh..opq"), kind: .file(source: "/dev/null", size: 0), mode: 0))
                     }
-                    // A directory the runtime made for a mount point stays out unless the step put something in it.
-                    if try !walk(path), stubs.contains(path), !opaque { out.remove(at: at) }
+                    // A directory the runtime made for a mount point, or one only copied up, stays out
+                    // unless the step put something in it or changed it.
+                    if try !walk(path), !opaque {
+                        let before = lower(path)
+                        let unchanged = before.map { $0.kind == .directory && $0.mode == e.mode && $0.uid == e.uid && $0.gid == e.gid } ?? false
+                        if stubs.contains(path) || (unchanged && e.xattrs == nil) { out.remove(at: at) }
+                    }
                 case S_IFCHR where st.st_rdev == 0:
                     out.append(LayerEntry(path: rel.appending(PathBytes(Array(".wh.".utf8) + name.bytes)),
                                           kind: .file(source: "/dev/null", size: 0), mode: 0))

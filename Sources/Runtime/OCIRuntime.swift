@@ -43,7 +43,8 @@ public struct OCIRuntime: Sendable {
                                      feedsInput: false, onOutput: output)
         // A step may take as long as it needs; imagectl's own end takes the runtime with it.
         let status = child.wait(timeout: .infinity) ?? 137
-        delete(id)
+        // `run` removes its container when the process exits; one left behind is removed here.
+        if access(stateRoot + "/" + id, F_OK) == 0 { delete(id) }
         return status
     }
 

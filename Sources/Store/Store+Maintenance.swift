@@ -9,6 +9,10 @@ extension Store {
         public var cacheRecords = 0
         public var images = 0
         public var tempFiles = 0
+        public var snapshots = 0
+        public var snapshotBytes: Int64 = 0
+        public var cacheMounts = 0
+        public var cacheMountBytes: Int64 = 0
     }
 
     public func usage() -> Usage {
@@ -20,6 +24,14 @@ extension Store {
         u.cacheRecords = ((try? FileManager.default.contentsOfDirectory(atPath: root + "/cache")) ?? []).count
         u.images = images().count
         u.tempFiles = ((try? FileManager.default.contentsOfDirectory(atPath: tmpDir)) ?? []).count
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: root + "/snapshots")) ?? [] {
+            u.snapshots += 1
+            u.snapshotBytes += Store.treeSize(root + "/snapshots/" + name)
+        }
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: root + "/cachemounts")) ?? [] where !name.hasSuffix(".lock") {
+            u.cacheMounts += 1
+            u.cacheMountBytes += Store.treeSize(root + "/cachemounts/" + name)
+        }
         return u
     }
 

@@ -10,6 +10,8 @@ extension Store {
         public var bytesFreed: Int64 = 0
         public var recordsRemoved = 0
         public var tempFilesRemoved = 0
+        public var snapshotsRemoved = 0
+        public var cacheMountsRemoved = 0
     }
 
     /// Removes the temp files of dead leases, cache records whose blob is gone, and blobs nothing
@@ -18,11 +20,14 @@ extension Store {
     public func prune(all: Bool) throws -> PruneResult {
         try StoreLock.hold(root: root, exclusive: true) {
             var r = PruneResult()
+            // A killed build's step may still be mounted in its temp directory: unmount before removing.
+            releaseStaleMounts()
             let leases = try Lease.live(root: root)
             for name in (try? FileManager.default.contentsOfDirectory(atPath: tmpDir)) ?? [] {
                 if let owner = Lease.owner(ofTemp: name), leases.ids.contains(owner) { continue }
                 if (try? FileManager.default.removeItem(atPath: "\(tmpDir)/\(name)")) != nil { r.tempFilesRemoved += 1 }
             }
+            pruneSnapshots(live: leases.digests, all: all, into: &r)
             var roots = leases.digests
             for image in images() { roots.insert(image.descriptor.digest) }
             let cacheDir = root + "/cache"

@@ -13,6 +13,8 @@ extension Store {
     /// when it is not there yet: in a temp directory, renamed into place once whole.
     public func snapshot(_ chainID: Digest, fill: (String) throws -> Void) throws -> String {
         let path = snapshotPath(chainID)
+        // Kept from prune while this handle lives.
+        lease.record(chainID)
         if access(path, F_OK) == 0 { return path }
         try Store.makePrivateDirectory(root + "/snapshots")
         let tmp = tempPath("snapshot")
@@ -29,6 +31,41 @@ extension Store {
             guard access(path, F_OK) == 0 else { throw StoreError.io(path, reason) }
         }
         return path
+    }
+
+    /// Removes snapshots no live build uses (they are made again from the layers when needed) and,
+    /// with `all`, every cache mount. Called by prune with the store lock held.
+    func pruneSnapshots(live: Set<Digest>, all: Bool, into r: inout PruneResult) {
+        let dir = root + "/snapshots"
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] {
+            if let d = try? Digest(parsing: "sha256:" + name), live.contains(d) { continue }
+            let size = Store.treeSize(dir + "/" + name)
+            if (try? FileManager.default.removeItem(atPath: dir + "/" + name)) != nil {
+                r.snapshotsRemoved += 1
+                r.bytesFreed += size
+            }
+        }
+        guard all else { return }
+        let caches = root + "/cachemounts"
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: caches)) ?? [] where !name.hasSuffix(".lock") {
+            let size = Store.treeSize(caches + "/" + name)
+            if (try? FileManager.default.removeItem(atPath: caches + "/" + name)) != nil {
+                r.cacheMountsRemoved += 1
+                r.bytesFreed += size
+            }
+        }
+    }
+
+    /// Bytes the files under `path` take, links not followed.
+    static func treeSize(_ path: String) -> Int64 {
+        var total: Int64 = 0
+        var st = stat()
+        guard lstat(path, &st) == 0 else { return 0 }
+        total += Int64(st.st_size)
+        if st.st_mode & S_IFMT == S_IFDIR {
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [] { total += treeSize(path + "/" + name) }
+        }
+        return total
     }
 
     /// Unmounts what steps of dead imagectl processes left mounted under `tmp/` (a kill -9 gives no
@@ -67,5 +104,14 @@ extension Store {
             }
         }
         return String(decoding: out, as: UTF8.self)
+    }
+}
+
+extension Store {
+    /// `cachemounts/<digest of the id>`: a RUN cache mount's directory, kept between builds and
+    /// never in a layer; `cache prune --all` empties it.
+    public func cacheMountPath(id: String) throws -> String {
+        try Store.makePrivateDirectory(root + "/cachemounts")
+        return "\(root)/cachemounts/\(Digest.sha256(Array(id.utf8)).hex)"
     }
 }

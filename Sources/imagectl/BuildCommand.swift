@@ -50,6 +50,9 @@ struct BuildCommand: ParsableCommand {
     @Flag(name: .customLong("no-cache"), help: "Build every layer again instead of taking it from the cache.")
     var noCache = false
 
+    @Option(help: ArgumentHelp("Make the steps of these stages again, whatever the cache holds (comma-separated, repeatable).", valueName: "stage"))
+    var noCacheFilter: [String] = []
+
     @Option(help: "Build up to this stage.")
     var target: String?
 
@@ -76,6 +79,10 @@ struct BuildCommand: ParsableCommand {
 
     @Option(help: "The network for RUN steps: default (the host's), none or host.")
     var network: String = "default"
+
+    @Option(help: ArgumentHelp("A secret for RUN --mount=type=secret: id=ID,src=FILE or id=ID,env=VAR (repeatable); never stored or printed.",
+                               valueName: "id=ID,src=FILE"))
+    var secret: [String] = []
 
     @Flag(help: "Push the image to the registry its -t names (or --repository) name; same as --output type=registry.")
     var push = false
@@ -214,6 +221,36 @@ struct BuildCommand: ParsableCommand {
             compression: try Compression(parsing: compression), noCache: noCache,
             epoch: try BuildOptions.epoch(from: ProcessInfo.processInfo.environment), target: target)
         options.network = network
+        options.noCacheFilter = Set(noCacheFilter.flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() } })
+        for spec in secret {
+            let (id, source) = try BuildCommand.secret(spec)
+            options.secrets[id] = source
+        }
         return options
+    }
+
+    /// buildx's `--secret`: `id=ID,src=FILE` (or `source=`), `id=ID,env=VAR`, `type=file|env`; a
+    /// lone `id=ID` reads the variable ID.
+    static func secret(_ spec: String) throws -> (String, SecretSource) {
+        var id = "", file: String?, env: String?, type: String?
+        for field in spec.split(separator: ",") {
+            guard let eq = field.firstIndex(of: "=") else { throw ValidationError("--secret \(field): expected KEY=VALUE (id=, src=, env=, type=)") }
+            let key = field[..<eq].lowercased(), value = String(field[field.index(after: eq)...])
+            switch key {
+            case "id": id = value
+            case "src", "source": file = value
+            case "env": env = value
+            case "type": type = value
+            default: throw ValidationError("--secret: unexpected key \(key) (id=, src=, env=, type=)")
+            }
+        }
+        if type == "env", env == nil { (env, file) = (file, nil) }
+        if id.isEmpty { id = file.map { ($0 as NSString).lastPathComponent } ?? env ?? "" }
+        guard !id.isEmpty else { throw ValidationError("--secret \(spec.prefix(40)): give id=ID") }
+        if let file {
+            guard FileManager.default.isReadableFile(atPath: file) else { throw ValidationError("--secret id=\(id): \(file) cannot be read") }
+            return (id, .file(file))
+        }
+        return (id, .environment(env ?? id))
     }
 }

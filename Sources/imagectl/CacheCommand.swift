@@ -19,6 +19,8 @@ struct CacheCommand: ParsableCommand {
                 print("cached layers: \(u.cacheRecords)")
                 print("images: \(u.images)")
                 print("temp files: \(u.tempFiles)")
+                print("snapshots: \(u.snapshots) (\(formatBytes(u.snapshotBytes)))")
+                print("cache mounts: \(u.cacheMounts) (\(formatBytes(u.cacheMountBytes)))")
             }
         }
     }
@@ -26,13 +28,13 @@ struct CacheCommand: ParsableCommand {
     struct Prune: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "prune",
-            abstract: "Remove temp files and blobs nothing refers to; --all drops the layer cache too.")
-        @Flag(help: "Also drop every cached layer that no named image uses.")
+            abstract: "Remove temp files, unused snapshots and blobs nothing refers to; --all drops the layer cache and cache mounts too.")
+        @Flag(help: "Also drop every cached layer that no named image uses, and every RUN cache mount.")
         var all = false
         func run() throws {
             try guarded {
                 let r = try Pipeline.prune(all: all, storeRoot: Store.defaultRoot())
-                print("removed \(r.blobsRemoved) blob(s) (\(formatBytes(r.bytesFreed))), \(r.recordsRemoved) cache record(s), \(r.tempFilesRemoved) temp file(s)")
+                print("removed \(r.blobsRemoved) blob(s) (\(formatBytes(r.bytesFreed))), \(r.recordsRemoved) cache record(s), \(r.tempFilesRemoved) temp file(s), \(r.snapshotsRemoved) snapshot(s), \(r.cacheMountsRemoved) cache mount(s)")
             }
         }
     }

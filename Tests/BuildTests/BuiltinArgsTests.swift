@@ -36,3 +36,19 @@ import Testing
         #expect(c.history?.count == 1 && c.history?[0].emptyLayer == true)
     }
 }
+
+/// --no-cache-filter: the named stages' steps are made again, the others come from the cache.
+@Suite struct NoCacheFilterTests {
+    @Test func onlyTheNamedStageIsMadeAgain() throws {
+        let f = try Fixture()
+        defer { f.remove() }
+        try f.file("a.txt", "a")
+        try f.file("b.txt", "b")
+        let text = "FROM scratch AS Build\nCOPY a.txt /\nFROM scratch\nCOPY --from=build /a.txt /copied.txt\nCOPY b.txt /\n"
+        _ = try f.build(text)
+        var options = BuildOptions(context: f.context, platforms: [try Platform(parsing: "linux/amd64")])
+        options.noCacheFilter = ["build"]
+        let r = try Builder(options: options, store: f.store).build()
+        #expect(r.events.map(\.outcome) == [.built, .cached, .cached])
+    }
+}

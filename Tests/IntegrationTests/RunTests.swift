@@ -146,4 +146,95 @@ import Testing
         #expect(try CLI.run(["cache", "prune"], home: home).status == 0)
         #expect(try FileManager.default.contentsOfDirectory(atPath: home + "/tmp").isEmpty)
     }
+
+    /// Every mount type: a cache kept between builds and out of the layers, a secret seen by the
+    /// step and nowhere else, binds of the context and of a stage, a tmpfs.
+    @Test func mountsGiveTheStepWhatItAsksAndLeaveNoTrace() throws {
+        try CLI.requireFixtures()
+        let tmp = try makeTempDir("run-mounts")
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
+        let secretValue = "pip-token-\(UUID().uuidString)"
+        try write(secretValue, to: tmp + "/secret.txt")
+        try write("data\n", to: tmp + "/ctx/src/a.txt")
+        try Self.context(tmp + "/ctx", """
+            RUN --mount=type=cache,target=/cache echo run >> /cache/count && /bin/busybox wc -l < /cache/count > /cache-count
+            RUN --mount=type=secret,id=tok --mount=type=secret,id=tok,env=TOKEN [ "$TOKEN" = "$(cat /run/secrets/tok)" ] && echo seen > /secret-seen
+            RUN --mount=type=bind,source=src,target=/mnt/src,rw echo changed > /mnt/src/a.txt && echo bound > /bind-ok
+            RUN --mount=type=tmpfs,target=/scratch echo x > /scratch/y && /bin/busybox ls /scratch > /tmpfs-list
+            """)
+        let original = try String(contentsOfFile: tmp + "/ctx/Containerfile", encoding: .utf8)
+        try write(original.replacingOccurrences(of: "FROM scratch\n", with: "FROM scratch AS tools\nCOPY src/ /tools/\nFROM scratch\n", options: .anchored)
+                  + "\nRUN --mount=type=bind,from=tools,source=/tools,target=/t cat /t/a.txt > /from-stage\n", to: tmp + "/ctx/Containerfile")
+        let home = tmp + "/store"
+        func build(_ extra: [String] = []) throws -> CLI.Result {
+            try CLI.run(["build", "--progress", "plain", "--secret", "id=tok,src=\(tmp)/secret.txt", "-t", "m:1",
+                         "-o", "type=oci,dest=\(tmp)/out"] + extra + [tmp + "/ctx"], home: home)
+        }
+        let first = try build()
+        #expect(first.status == 0, "\(first.stderr)")
+        var root = try Self.unpack(tmp + "/out", arch: "amd64", into: tmp + "/b1")
+        func text(_ p: String) -> String? { FileManager.default.contents(atPath: root + p).map { String(decoding: $0, as: UTF8.self) } }
+        #expect(text("/cache-count") == "1\n")
+        #expect(text("/secret-seen") == "seen\n")
+        #expect(text("/bind-ok") == "bound\n")
+        #expect(text("/tmpfs-list") == "y\n")
+        #expect(text("/from-stage") == "data\n")
+        for gone in ["/cache", "/run", "/mnt", "/scratch", "/t"] { #expect(!FileManager.default.fileExists(atPath: root + gone), "\(gone) is the step's mount") }
+        #expect(try String(contentsOfFile: tmp + "/ctx/src/a.txt", encoding: .utf8) == "data\n", "a read-write bind changes a copy")
+        // The secret is in no blob, no output and no message.
+        let blobs = try FileManager.default.contentsOfDirectory(atPath: tmp + "/out/blobs/sha256")
+        for b in blobs {
+            let raw = try run(["sh", "-c", "zcat -f \(tmp)/out/blobs/sha256/\(b)"])
+            #expect(!String(decoding: raw, as: UTF8.self).contains(secretValue), "the secret is in blob \(b)")
+        }
+        #expect(!first.stderr.contains(secretValue) && !first.stdout.contains(secretValue))
+
+        // The cache mount outlives the build; --no-cache runs the step again over it.
+        let second = try build(["--no-cache"])
+        #expect(second.status == 0, "\(second.stderr)")
+        root = try Self.unpack(tmp + "/out", arch: "amd64", into: tmp + "/b2")
+        #expect(text("/cache-count") == "2\n")
+        let du = try CLI.run(["cache", "du"], home: home)
+        #expect(du.stdout.contains("cache mounts: 1"), "\(du.stdout)")
+        let prune = try CLI.run(["cache", "prune", "--all"], home: home)
+        #expect(prune.stdout.contains("1 cache mount(s)"), "\(prune.stdout)")
+
+        // A required secret not given is one line naming it.
+        try write("FROM scratch\nRUN --mount=type=secret,id=missing,required true\n", to: tmp + "/req.Containerfile")
+        let req = try CLI.run(["build", "-f", tmp + "/req.Containerfile", tmp + "/ctx"], home: home)
+        #expect(req.status == 1)
+        #expect(req.stderr.contains("req.Containerfile:2: secret missing is required but not given: pass --secret id=missing"), "\(req.stderr)")
+    }
+
+    /// The registry cache carries RUN layers: a fresh runner skips the step a previous run did.
+    @Test func aFreshRunnerTakesRunLayersFromTheRegistryCache() throws {
+        try CLI.requireFixtures()
+        let registry = try TestRegistry("plain")
+        let tmp = try makeTempDir("run-regcache")
+        defer { registry.stop(); try? FileManager.default.removeItem(atPath: tmp) }
+        try Self.context(tmp + "/ctx", "RUN echo ran-the-step && echo done > /done\n")
+        let repo = "\(registry.host)/ml/runcache"
+        let first = try CLI.run(["build", "--progress", "plain", "--push", "-t", repo + ":1",
+                                 "--cache-to", "type=registry,ref=\(repo):buildcache", tmp + "/ctx"], home: tmp + "/runner1")
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stderr.contains("line 5: ran-the-step"))
+        let second = try CLI.run(["build", "--progress", "plain", "--push", "-t", repo + ":2",
+                                  "--cache-from", "type=registry,ref=\(repo):buildcache", tmp + "/ctx"], home: tmp + "/runner2")
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(!second.stderr.contains("line 5: ran-the-step"), "the step did not run again: \(second.stderr)")
+        #expect(second.stdout == first.stdout, "the same image")
+    }
+
+    /// Without root a step cannot run here: one line that says so, and what to do.
+    @Test func withoutRootItIsOneClearLine() throws {
+        try CLI.requireFixtures()
+        let tmp = try makeTempDir("run-user")
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
+        try Self.context(tmp + "/ctx", "RUN echo hi\n")
+        _ = try run(["chmod", "-R", "a+rwX", tmp])
+        let r = try CLI.run(["build", "--progress", "quiet", tmp + "/ctx"], home: tmp + "/store", user: 65534)
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("Containerfile:5: RUN needs root"), "\(r.stderr)")
+        #expect(r.stderr.split(separator: "\n").count == 1)
+    }
 }
