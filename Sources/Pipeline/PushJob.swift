@@ -61,11 +61,28 @@ extension Pipeline {
         return PushOutcome(repository: destination, summary: summary)
     }
 
-    /// `imagectl push NAME`: the image the store names, pushed.
+    /// `imagectl push NAME`: the image the store names, pushed. `oci:DIR[:TAG]` or
+    /// `oci-archive:FILE[:TAG]` pushes an OCI layout instead (read into the store first, every
+    /// blob checked), to `--repository`, under `--tag` or else the layout's own tag.
     public static func push(named name: String, extraTags: [String], target: PushTarget, storeRoot: String, registries: Registries,
                             jobs: Int, observe: @escaping @Sendable (PushEvent) -> Void) throws -> PushOutcome {
         let store = try Store(root: storeRoot)
         defer { store.close() }
+        if let layout = ["oci:", "oci-archive:"].first(where: name.hasPrefix) {
+            guard let repository = target.repository else {
+                throw PipelineError("push \(name): an OCI layout has no repository of its own: give --repository REGISTRY/NAME")
+            }
+            let image = try ImageLocator.resolve(name, store: store, registries: registries)
+            var destination = try Reference(parsing: repository, defaultTag: false)
+            let rest = name.dropFirst(layout.count)
+            if destination.tag == nil, let colon = rest.lastIndex(of: ":"), !rest[colon...].contains("/") {
+                let tag = String(rest[rest.index(after: colon)...])
+                _ = try Reference(parsing: "x:" + tag)
+                destination.tag = tag
+            }
+            return try push(image, name: destination, extraTags: extraTags, target: target, store: store, registries: registries,
+                            jobs: jobs, observe: observe)
+        }
         let source = try Reference(parsing: name)
         let image = try store.image(named: source.familiar)
         return try push(image, name: source, extraTags: extraTags, target: target, store: store, registries: registries, jobs: jobs, observe: observe)

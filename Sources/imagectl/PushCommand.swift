@@ -15,10 +15,11 @@ struct PushCommand: ParsableCommand {
         Examples:
           imagectl push ghcr.io/acme/model:dev
           imagectl push hello:dev --repository 127.0.0.1:5000/hello --tags-from-git
+          imagectl push oci:out/base:bookworm --repository 127.0.0.1:5000/base
         The image digest is printed last on stdout.
         """)
 
-    @Argument(help: "The image's name in the store (as given to build -t).")
+    @Argument(help: "The image's name in the store (as given to build -t), or oci:DIR[:TAG] / oci-archive:FILE[:TAG] with --repository.")
     var name: String
 
     @Option(name: .customLong("tag"), help: "Push under this tag (repeatable); default: the name's own tag.")

@@ -44,13 +44,40 @@ enum CLI {
         DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: watchdog)
         if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
         try? input.fileHandleForWriting.close()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
+        let (o, e) = readBoth(out, err)
         p.waitUntilExit()
         watchdog.cancel()
         let hung = p.terminationReason == .uncaughtSignal && p.terminationStatus == SIGKILL
         return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
                       stderr: String(decoding: e, as: UTF8.self) + (hung ? "\n[killed: still running after \(Int(timeout)) s]" : ""))
+    }
+
+    /// Both pipes read to their end at once: a child that fills one while the other is read
+    /// would otherwise wait forever (a build's plain progress easily passes a pipe's 64 kB).
+    static func readBoth(_ out: Pipe, _ err: Pipe) -> (Data, Data) {
+        nonisolated(unsafe) var e = Data()
+        let group = DispatchGroup()
+        DispatchQueue.global().async(group: group) { e = err.fileHandleForReading.readDataToEndOfFile() }
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
+        return (o, e)
+    }
+
+    /// Runs another tool (a script of Scripts/) and never throws on a non-zero exit. `detach`: its
+    /// descriptors above stderr are closed first, for tools that leave a daemon (podman's conmon).
+    static func runTool(_ args: [String], detach: Bool = false) throws -> Result {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = (detach ? ["python3", "-c", "import os, sys; os.closerange(3, 65536); os.execvp(sys.argv[1], sys.argv[1:])"] : []) + args
+        p.standardInput = FileHandle.nullDevice
+        let out = Pipe()
+        let err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let (o, e) = readBoth(out, err)
+        p.waitUntilExit()
+        return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
     }
 
     static var hello: String { packageRoot + "/Fixtures/hello" }
