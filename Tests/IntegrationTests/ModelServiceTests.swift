@@ -12,6 +12,46 @@ import Testing
     static let scripts = CLI.packageRoot + "/Scripts"
     static let fixture = CLI.packageRoot + "/Fixtures/ml-service"
 
+    /// The mirror comes from the machine's apt sources, read at run time: deb822 stanzas (disabled
+    /// ones, deb-src and other suites skipped), one-line lists with options; none is one line.
+    @Test func theMirrorIsReadFromTheMachinesAptSources() throws {
+        let root = try makeTempDir("apt-root")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        func mirrors(_ suite: String = "bookworm") throws -> CLI.Result { try CLI.runTool([Self.scripts + "/debian-mirror", suite, root]) }
+        let none = try mirrors()
+        #expect(none.status == 1 && none.stderr.split(separator: "\n").count == 1 && none.stderr.contains("no apt source for Debian bookworm"), "\(none.stderr)")
+        try write("""
+            Types: deb-src
+            URIs: http://src.example/debian
+            Suites: bookworm
+            Components: main
+
+            # off
+            Types: deb
+            URIs: http://off.example/debian
+            Suites: bookworm
+            Enabled: no
+
+            Types: deb
+            # http://snapshot.example/archive
+            URIs: http://mirror.example/debian
+            Suites: bookworm bookworm-updates trixie
+            Components: main contrib
+            Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+            """, to: root + "/etc/apt/sources.list.d/debian.sources")
+        try write("deb [arch=amd64 signed-by=/k.gpg] http://security.example/debian-security bookworm-security main # note\n#deb http://commented.example/debian bookworm main\n",
+                  to: root + "/etc/apt/sources.list")
+        let found = try mirrors()
+        #expect(found.status == 0, "\(found.stderr)")
+        #expect(found.stdout == """
+            deb http://mirror.example/debian bookworm main contrib
+            deb http://mirror.example/debian bookworm-updates main contrib
+            deb http://security.example/debian-security bookworm-security main
+
+            """, "\(found.stdout)")
+        #expect(try mirrors("bullseye").status == 1)
+    }
+
     /// `imagectl push oci:DIR:TAG`: a layout goes to --repository under its own tag, both platforms.
     @Test func pushesAnOCILayoutUnderItsTag() throws {
         try CLI.requireFixtures()
