@@ -171,7 +171,7 @@ extension Builder {
         guard !stepsPrepared else { return }
         stepsPrepared = true
         runtime.removeStale()
-        store.releaseStaleMounts()
+        store.removeWhatDeadBuildsLeft()
     }
 }
 

@@ -143,8 +143,7 @@ import Testing
         #expect(try !String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8).contains(home + "/tmp"), "the stale mount is gone")
         let containers = (try? FileManager.default.contentsOfDirectory(atPath: home + "/run")) ?? []
         #expect(containers.isEmpty, "the stale container is gone: \(containers)")
-        #expect(try CLI.run(["cache", "prune"], home: home).status == 0)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: home + "/tmp").isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: home + "/tmp").isEmpty, "the killed step's directories are gone")
     }
 
     /// Every mount type: a cache kept between builds and out of the layers, a secret seen by the
