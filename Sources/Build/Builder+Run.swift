@@ -136,9 +136,12 @@ extension Builder {
         }
         let tail = OutputTail()
         let hook = stepOutput
-        let status = try runtime.run(step, rootfs: root.merged, bundle: dir + "/bundle", id: "imagectl-" + UUID().uuidString.prefix(12).lowercased()) { data in
-            tail.add(data)
-            hook(StepOutput(platform: platform, line: ins.line, text: data))
+        let spec = step, bundle = dir + "/bundle", merged = root.merged
+        let status = try unlocked {
+            try runtime.run(spec, rootfs: merged, bundle: bundle, id: "imagectl-" + UUID().uuidString.prefix(12).lowercased()) { data in
+                tail.add(data)
+                hook(StepOutput(platform: platform, line: ins.line, text: data))
+            }
         }
         // Binds from stages and locked caches are let go once the step is done.
         withExtendedLifetime(held) {}

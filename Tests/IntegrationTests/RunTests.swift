@@ -236,4 +236,20 @@ import Testing
         #expect(r.stderr.contains("Containerfile:5: RUN needs root"), "\(r.stderr)")
         #expect(r.stderr.split(separator: "\n").count == 1)
     }
+
+    /// Two platforms' steps run side by side: each starts before the other ends.
+    @Test func platformsRunTheirStepsSideBySide() throws {
+        try CLI.requireFixtures()
+        try Self.requireEmulation()
+        let tmp = try makeTempDir("run-parallel")
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
+        try Self.context(tmp + "/ctx", "RUN echo started && /bin/busybox sleep 3 && echo ended\n")
+        let r = try CLI.run(["build", "--progress", "plain", "--platform", "linux/amd64,linux/arm64", tmp + "/ctx"], home: tmp + "/store")
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = r.stderr.split(separator: "\n").map(String.init)
+        let started = lines.indices.filter { lines[$0].hasSuffix("line 5: started") }
+        let ended = lines.indices.filter { lines[$0].hasSuffix("line 5: ended") }
+        #expect(started.count == 2 && ended.count == 2, "\(r.stderr)")
+        #expect((started.max() ?? .max) < (ended.min() ?? 0), "both steps started before either ended: \(r.stderr)")
+    }
 }
