@@ -122,6 +122,9 @@ extension Builder {
         let root: StepRoot
         do { root = try StepRoot(lowers: lowers, dir: dir) } catch let e as RootfsError { throw BuildError("\(e)") }
         if let script {
+            guard !script.name.contains("/"), script.name != ".", script.name != ".." else {
+                throw BuildError("<<\(script.name) cannot name a script file: use a plain name such as EOF")
+            }
             let pipes = dir + "/pipes"
             try FileManager.default.createDirectory(atPath: pipes, withIntermediateDirectories: true)
             try Data(script.body.utf8).write(to: URL(fileURLWithPath: pipes + "/" + script.name))
@@ -130,7 +133,9 @@ extension Builder {
         }
         let held = try attach(mounts, to: &step, dir: dir)
         root.noteMountPoints(step.mountPoints)
-        do { try root.ensureDirectory(step.cwd) } catch let e as RootfsError {
+        // The directory as the stage's links lead (inside its root): never a path through a link on the host.
+        let cwd = try rootfs.filesystem(stage.layers).resolve(PathBytes(String(step.cwd.dropFirst()))).path
+        do { try root.ensureDirectory("/" + cwd.description) } catch let e as RootfsError {
             root.remove()
             throw BuildError("\(e)")
         }

@@ -252,4 +252,26 @@ import Testing
         #expect(started.count == 2 && ended.count == 2, "\(r.stderr)")
         #expect((started.max() ?? .max) < (ended.min() ?? 0), "both steps started before either ended: \(r.stderr)")
     }
+
+    /// Links a stage or a cache holds lead inside them, never to the host: a bind's source that
+    /// would reach a host directory is refused.
+    @Test func mountSourcesNeverFollowLinksToTheHost() throws {
+        try CLI.requireFixtures()
+        let tmp = try makeTempDir("run-links")
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
+        try write("host-only\n", to: tmp + "/host/secret")
+        try Self.context(tmp + "/ctx", "RUN /bin/busybox ln -s \(tmp)/host /leak\n")
+        var text = try String(contentsOfFile: tmp + "/ctx/Containerfile", encoding: .utf8)
+        text = text.replacingOccurrences(of: "FROM scratch\n", with: "FROM scratch AS links\n", options: .anchored)
+        try write(text + "FROM links\nRUN --mount=type=bind,from=links,source=/leak,target=/m cat /m/secret > /got\n", to: tmp + "/ctx/Containerfile")
+        let home = tmp + "/store"
+        let stage = try CLI.run(["build", "--progress", "quiet", tmp + "/ctx"], home: home)
+        #expect(stage.status == 1)
+        #expect(stage.stderr.contains("/leak does not exist in links"), "\(stage.stderr)")
+        try write(text + "RUN --mount=type=cache,target=/c,id=x /bin/busybox ln -sfn \(tmp)/host /c/sub\n"
+                  + "RUN --mount=type=cache,target=/d,id=x,source=sub cat /d/secret > /got\n", to: tmp + "/ctx/Containerfile")
+        let cache = try CLI.run(["build", "--progress", "quiet", tmp + "/ctx"], home: home)
+        #expect(cache.status == 1)
+        #expect(cache.stderr.contains("sub leads out of the directory it is mounted from"), "\(cache.stderr)")
+    }
 }
