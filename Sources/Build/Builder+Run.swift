@@ -122,6 +122,9 @@ extension Builder {
         let root: StepRoot
         do { root = try StepRoot(lowers: lowers, dir: dir) } catch let e as RootfsError { throw BuildError("\(e)") }
         if let script {
+            guard !script.name.contains("/"), script.name != ".", script.name != ".." else {
+                throw BuildError("<<\(script.name) cannot name a script file: use a plain name such as EOF")
+            }
             let pipes = dir + "/pipes"
             try FileManager.default.createDirectory(atPath: pipes, withIntermediateDirectories: true)
             try Data(script.body.utf8).write(to: URL(fileURLWithPath: pipes + "/" + script.name))
@@ -130,15 +133,20 @@ extension Builder {
         }
         let held = try attach(mounts, to: &step, dir: dir)
         root.noteMountPoints(step.mountPoints)
-        do { try root.ensureDirectory(step.cwd) } catch let e as RootfsError {
+        // The directory as the stage's links lead (inside its root): never a path through a link on the host.
+        let cwd = try rootfs.filesystem(stage.layers).resolve(PathBytes(String(step.cwd.dropFirst()))).path
+        do { try root.ensureDirectory("/" + cwd.description) } catch let e as RootfsError {
             root.remove()
             throw BuildError("\(e)")
         }
         let tail = OutputTail()
         let hook = stepOutput
-        let status = try runtime.run(step, rootfs: root.merged, bundle: dir + "/bundle", id: "imagectl-" + UUID().uuidString.prefix(12).lowercased()) { data in
-            tail.add(data)
-            hook(StepOutput(platform: platform, line: ins.line, text: data))
+        let spec = step, bundle = dir + "/bundle", merged = root.merged
+        let status = try unlocked {
+            try runtime.run(spec, rootfs: merged, bundle: bundle, id: "imagectl-" + UUID().uuidString.prefix(12).lowercased()) { data in
+                tail.add(data)
+                hook(StepOutput(platform: platform, line: ins.line, text: data))
+            }
         }
         // Binds from stages and locked caches are let go once the step is done.
         withExtendedLifetime(held) {}
@@ -171,7 +179,7 @@ extension Builder {
         guard !stepsPrepared else { return }
         stepsPrepared = true
         runtime.removeStale()
-        store.releaseStaleMounts()
+        store.removeWhatDeadBuildsLeft()
     }
 }
 

@@ -96,16 +96,21 @@ extension Builder {
                     source = "\(dir)/bind-\(n)"
                     try materialize(p.contextFiles, base: PathBytes(Builder.cleanSource(m.source)), into: source)
                 }
-                let sub = Builder.cleanSource(m.source)
-                if p.stage != nil, !sub.isEmpty { source += "/" + sub }
-                guard FileManager.default.fileExists(atPath: source) else { throw BuildError("--mount: \(m.source) does not exist in \(m.from ?? "the context")") }
+                // A path in a stage is followed inside its root: a link there to /etc names the
+                // stage's /etc, never the host's.
+                if let s = p.stage {
+                    let real = try rootfs.filesystem(s.layers).resolve(PathBytes(Builder.cleanSource(m.source)))
+                    guard real.entry != nil else { throw BuildError("--mount: \(m.source) does not exist in \(m.from ?? "that stage")") }
+                    source = try Builder.inside(source, real.path.description)
+                }
                 step.binds.append(.init(source: source, destination: p.target, readOnly: m.readOnly))
             case .cache:
                 let (path, lock) = try cacheDirectory(m, dir: "\(dir)/cache-\(n)")
                 if let lock { held.append(lock) }
                 let sub = Builder.cleanSource(m.source)
-                let source = sub.isEmpty ? path : path + "/" + sub
-                try FileManager.default.createDirectory(atPath: source, withIntermediateDirectories: true)
+                // Earlier steps wrote this directory: a link they left in it is not followed out.
+                if !sub.isEmpty { try FileManager.default.createDirectory(atPath: path + "/" + sub, withIntermediateDirectories: true) }
+                let source = try Builder.inside(path, sub)
                 step.binds.append(.init(source: source, destination: p.target, readOnly: m.readOnly))
             case .tmpfs:
                 step.tmpfs.append(p.target)
@@ -127,6 +132,21 @@ extension Builder {
             }
         }
         return held
+    }
+
+    /// `root/rel` with every link resolved, which must still be inside `root`.
+    static func inside(_ root: String, _ rel: String) throws -> String {
+        guard let realRoot = realpath(root, nil) else { throw BuildError("\(root): \(String(cString: strerror(errno)))") }
+        defer { free(realRoot) }
+        let base = String(cString: realRoot)
+        guard !rel.isEmpty else { return base }
+        guard let real = realpath(base + "/" + rel, nil) else { throw BuildError("--mount: \(rel): \(String(cString: strerror(errno)))") }
+        defer { free(real) }
+        let path = String(cString: real)
+        guard path == base || path.hasPrefix(base + "/") else {
+            throw BuildError("--mount: \(rel) leads out of the directory it is mounted from through a symbolic link")
+        }
+        return path
     }
 
     /// A copy of context files, as the step may change a read-write bind without touching the context.

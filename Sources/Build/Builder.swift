@@ -22,6 +22,16 @@ public final class Builder: @unchecked Sendable {
     let stepOutput: @Sendable (StepOutput) -> Void
     /// Whether stale containers and mounts were cleared, before this build's first step.
     var stepsPrepared = false
+    /// Held by the platform being built; let go only while a step's runtime runs.
+    let buildLock = NSLock()
+
+    /// Runs `body` without the build lock, so another platform's steps go on meanwhile: for what
+    /// touches nothing of the builder's (a step executing in its own root).
+    func unlocked<T>(_ body: () throws -> T) rethrows -> T {
+        buildLock.unlock()
+        defer { buildLock.lock() }
+        return try body()
+    }
     /// Stages' filesystems, read from their layers only when a step needs to look.
     lazy var rootfs = StageRootfs(store: store, registries: registries)
 
@@ -105,10 +115,28 @@ public final class Builder: @unchecked Sendable {
     /// Builds every platform and stores the result: one manifest, or an index of them. What it
     /// writes and reuses is held by the store handle's lease until the handle is closed.
     public func build() throws -> BuildResult {
-        var manifests: [Descriptor] = []
-        for platform in options.platforms {
-            manifests.append(try buildPlatform(platform))
+        let platforms = options.platforms
+        let results = PlatformResults(count: platforms.count)
+        // Platforms build side by side when there are steps to run and cores to run them on: each
+        // holds the build lock except while its runtime executes a step (see `unlocked`), so
+        // everything else a build does stays one thing at a time.
+        let parallel = platforms.count > 1 && ProcessInfo.processInfo.activeProcessorCount > 1
+            && containerfile.instructions.contains { $0.keyword == "RUN" }
+        let buildOne: @Sendable (Int) -> Void = { i in
+            self.buildLock.lock()
+            defer { self.buildLock.unlock() }
+            do { results.built[i] = try self.buildPlatform(platforms[i]) } catch { results.failures[i] = error }
         }
+        if parallel {
+            DispatchQueue.concurrentPerform(iterations: platforms.count, execute: buildOne)
+        } else {
+            for i in platforms.indices {
+                buildOne(i)
+                if results.failures[i] != nil { break }
+            }
+        }
+        if let failure = results.failures.compactMap({ $0 }).first { throw failure }
+        let manifests = results.built.compactMap { $0 }
         try context.saveStatCache { try store.writeAtomically($0, to: $1) }
         let top: Descriptor
         if manifests.count == 1 {
@@ -170,5 +198,16 @@ public final class Builder: @unchecked Sendable {
         } catch {
             throw BuildError(file: containerfile.path, line: ins.line, SystemError.message(error))
         }
+    }
+}
+
+/// Each platform's manifest or error, written only under the build lock.
+final class PlatformResults: @unchecked Sendable {
+    var built: [Descriptor?]
+    var failures: [Error?]
+
+    init(count: Int) {
+        built = Array(repeating: nil, count: count)
+        failures = Array(repeating: nil, count: count)
     }
 }

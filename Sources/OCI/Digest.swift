@@ -61,6 +61,12 @@ public struct Digest: Hashable, Sendable, Comparable, CustomStringConvertible, C
     public func matches(_ data: some DataProtocol) -> Bool { recomputed(data) == self }
 }
 
+extension SHA256 {
+    /// Keeps OpenSSL's state alive until the process is gone, so a thread hashing while another
+    /// exits on an error cannot crash: called first thing by the command line.
+    public static func keepCryptoUntilExit() { _ = imagectl_openssl_no_atexit() }
+}
+
 /// Incremental SHA-256 over OpenSSL's EVP, which uses the CPU's SHA extensions where present;
 /// SHA-512 for the digests that name it (a pin is verified with its own algorithm, never skipped).
 public final class SHA256 {

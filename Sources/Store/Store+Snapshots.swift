@@ -88,6 +88,17 @@ extension Store {
         for point in stale.sorted(by: { $0.count > $1.count }) { _ = umount2(point, Int32(MNT_DETACH)) }
     }
 
+    /// Unmounts and removes what imagectl processes that died left under `tmp/` (a step's
+    /// directories, a half-made snapshot): what a build with RUN does before its first step.
+    public func removeWhatDeadBuildsLeft() {
+        releaseStaleMounts()
+        guard let live = try? Lease.live(root: root).ids else { return }
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: tmpDir)) ?? [] {
+            guard let owner = Lease.owner(ofTemp: name), !live.contains(owner) else { continue }
+            try? FileManager.default.removeItem(atPath: "\(tmpDir)/\(name)")
+        }
+    }
+
     /// mountinfo writes a space, tab, newline and backslash in a path as an octal escape.
     static func unescapeMountPath(_ s: String) -> String {
         guard s.contains("\\") else { return s }

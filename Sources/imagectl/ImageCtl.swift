@@ -1,4 +1,5 @@
 import ArgumentParser
+import OCI
 import Foundation
 
 @main
@@ -21,6 +22,7 @@ struct ImageCtl: ParsableCommand {
         // A reader that goes away (a credential helper that exits before reading, `imagectl ls | head`)
         // must surface as an error on that write, not kill the process with SIGPIPE mid-push.
         signal(SIGPIPE, SIG_IGN)
+        SHA256.keepCryptoUntilExit()
         main(nil)
     }
 }
