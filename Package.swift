@@ -41,7 +41,7 @@ let package = Package(
         ]),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "OCITests", dependencies: ["OCI"]),
-        .testTarget(name: "RootfsTests", dependencies: ["Rootfs", "Layers", "OCI", "TestSupport"]),
+        .testTarget(name: "RootfsTests", dependencies: ["Rootfs", "Layers", "OCI", "CArchive", "TestSupport"]),
         .testTarget(name: "LayersTests", dependencies: ["Layers", "OCI", "TestSupport"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "OCI", "TestSupport"]),
         .testTarget(name: "BuildTests", dependencies: ["Build", "Store", "OCI", "Layers", "TestSupport"]),

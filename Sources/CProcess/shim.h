@@ -28,6 +28,10 @@ static inline pid_t imagectl_spawn(const char *path, char *const argv[], char *c
         for (long fd = 3; fd < highest; fd++) close((int)fd);
     }
     signal(SIGPIPE, SIG_DFL);
+    // imagectl blocks SIGINT and SIGTERM for its signal thread; its children get them as usual.
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
     execve(path, argv, envp);
     _exit(127);
 }

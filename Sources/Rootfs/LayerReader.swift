@@ -20,7 +20,11 @@ public enum LayerReader {
             if base == ".wh..wh..opq" {
                 listing.opaque.append(parent)
             } else if base.hasPrefix(".wh.") {
-                listing.whiteouts.append(parent.appending(base.dropFirst(4)))
+                let gone = base.dropFirst(4)
+                guard !gone.isEmpty, gone != ".", gone != ".." else {
+                    throw RootfsError("\(name): the whiteout \(clean) names no file; the layer is refused")
+                }
+                listing.whiteouts.append(parent.appending(gone))
             } else {
                 listing.entries.append(try describe(entry, at: clean, name: name))
             }
