@@ -317,4 +317,21 @@ import Testing
         let root = try Self.unpack(tmp + "/out", arch: "amd64", into: tmp + "/bundle")
         #expect(FileManager.default.contents(atPath: root + "/unshare") == Data("refused\n".utf8))
     }
+
+    /// sharing=locked: two mounts of one cache in a step share the lock, and two platforms take
+    /// turns with it instead of waiting on each other forever.
+    @Test func lockedCachesDoNotDeadlock() throws {
+        try CLI.requireFixtures()
+        try Self.requireEmulation()
+        let tmp = try makeTempDir("run-locked")
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
+        try Self.context(tmp + "/ctx", """
+            RUN --mount=type=cache,id=c,target=/a,sharing=locked --mount=type=cache,id=c,target=/b,sharing=locked echo both
+            RUN --mount=type=cache,id=d,target=/d,sharing=locked /bin/busybox sleep 1 && echo turn
+            """)
+        let r = try CLI.run(["build", "--progress", "plain", "--platform", "linux/amd64,linux/arm64", tmp + "/ctx"],
+                            home: tmp + "/store", timeout: 90)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.components(separatedBy: "line 6: turn").count == 3, "\(r.stderr)")
+    }
 }
