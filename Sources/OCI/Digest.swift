@@ -2,13 +2,122 @@ import CCrypto
 import Foundation
 
 /// A content digest such as `sha256:9f86d0…`; only SHA-256 is produced, SHA-512 is read and verified.
+///
+/// A SHA-256 is held as its 32 bytes, inline: a build keeps one per context file and per layer
+/// entry, and a heap string of 64 hex characters each was most of the memory of a large context.
+/// Anything else (SHA-512, or text that is not 64 lowercase hex digits) keeps its text as given, so
+/// equal text is always equal storage.
 public struct Digest: Hashable, Sendable, Comparable, CustomStringConvertible, Codable {
-    public let algorithm: String
-    public let hex: String
+    private enum Storage: Hashable, Sendable {
+        /// The bytes in order, big-endian words: comparing words compares the hex text.
+        case sha256(UInt64, UInt64, UInt64, UInt64)
+        case text(algorithm: String, hex: String)
+    }
+
+    private let storage: Storage
+
+    public var algorithm: String {
+        if case .text(let algorithm, _) = storage { return algorithm }
+        return "sha256"
+    }
+
+    public var hex: String {
+        switch storage {
+        case .text(_, let hex): return hex
+        case .sha256:
+            return String(unsafeUninitializedCapacity: 64) { out in
+                _ = withSHA256Hex { _ = out.initialize(fromContentsOf: $0) }
+                return 64
+            }
+        }
+    }
 
     public init(algorithm: String = "sha256", hex: String) {
-        self.algorithm = algorithm
-        self.hex = hex
+        var hex = hex
+        if algorithm == "sha256", let words = hex.withUTF8({ Digest.words(hex: UnsafeRawBufferPointer($0)) }) {
+            storage = .sha256(words.0, words.1, words.2, words.3)
+        } else {
+            storage = .text(algorithm: algorithm, hex: hex)
+        }
+    }
+
+    /// A SHA-256 from its 64 lowercase hex digits, without making a string; nil for anything else.
+    public init?(sha256Hex text: UnsafeRawBufferPointer) {
+        guard let words = Digest.words(hex: text) else { return nil }
+        storage = .sha256(words.0, words.1, words.2, words.3)
+    }
+
+    /// A SHA-256 from the four big-endian words of its bytes, as `sha256Words` gives them.
+    public init(sha256Words w: (UInt64, UInt64, UInt64, UInt64)) {
+        storage = .sha256(w.0, w.1, w.2, w.3)
+    }
+
+    /// The four big-endian words of a SHA-256's bytes, for storage without the enum around them
+    /// (a million context files); nil for any other digest.
+    public var sha256Words: (UInt64, UInt64, UInt64, UInt64)? {
+        guard case .sha256(let a, let b, let c, let d) = storage else { return nil }
+        return (a, b, c, d)
+    }
+
+    /// A SHA-256 from its 32 bytes.
+    public init(sha256Bytes bytes: UnsafeRawBufferPointer) {
+        precondition(bytes.count == 32)
+        func word(_ k: Int) -> UInt64 { (0..<8).reduce(0) { $0 << 8 | UInt64(bytes[k * 8 + $1]) } }
+        storage = .sha256(word(0), word(1), word(2), word(3))
+    }
+
+    /// Writes the 64 hex digits of a SHA-256 to `out` without making a string; false for any other digest.
+    public func appendSHA256Hex(to out: inout [UInt8]) -> Bool {
+        withSHA256Hex { out.append(contentsOf: $0) } != nil
+    }
+
+    /// The 64 hex digits of a SHA-256, in a buffer that lives for `body`; nil for any other digest.
+    private func withSHA256Hex<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R? {
+        guard case .sha256(let a, let b, let c, let d) = storage else { return nil }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { buf in
+            let p = buf.baseAddress!
+            func put(_ w: UInt64, _ at: Int) {
+                var v = w
+                for i in stride(from: at + 15, through: at, by: -1) {
+                    p[i] = hexDigits[Int(v & 0xf)]
+                    v >>= 4
+                }
+            }
+            put(a, 0)
+            put(b, 16)
+            put(c, 32)
+            put(d, 48)
+            return body(UnsafeBufferPointer(buf))
+        }
+    }
+
+    /// Each byte's value as a hex digit, 0xff for a byte that is not one (uppercase is not).
+    private static let hexValues: [UInt8] = (0..<256).map { c in
+        switch c {
+        case 48...57: return UInt8(c - 48)
+        case 97...102: return UInt8(c - 87)
+        default: return 0xff
+        }
+    }
+
+    /// The four words of 64 lowercase hex digits, or nil.
+    private static func words(hex: UnsafeRawBufferPointer) -> (UInt64, UInt64, UInt64, UInt64)? {
+        guard hex.count == 64 else { return nil }
+        return hexValues.withUnsafeBufferPointer { table in
+            var bad: UInt8 = 0
+            func word(_ at: Int) -> UInt64 {
+                var v: UInt64 = 0
+                for i in at..<(at + 16) {
+                    let n = table[Int(hex[i])]
+                    bad |= n
+                    v = v << 4 | UInt64(n & 0xf)
+                }
+                return v
+            }
+            let w = (word(0), word(16), word(32), word(48))
+            // Every digit is below 16: a 0xff anywhere leaves high bits set.
+            return bad < 16 ? w : nil
+        }
     }
 
     /// Parses `algorithm:hex`, rejecting anything a registry or a layout path could be fooled by.
@@ -30,7 +139,12 @@ public struct Digest: Hashable, Sendable, Comparable, CustomStringConvertible, C
 
     public var description: String { "\(algorithm):\(hex)" }
 
-    public static func < (a: Digest, b: Digest) -> Bool { a.description < b.description }
+    public static func < (a: Digest, b: Digest) -> Bool {
+        if case .sha256(let a0, let a1, let a2, let a3) = a.storage, case .sha256(let b0, let b1, let b2, let b3) = b.storage {
+            return (a0, a1, a2, a3) < (b0, b1, b2, b3)
+        }
+        return a.description < b.description
+    }
 
     public init(from decoder: Decoder) throws {
         let s = try decoder.singleValueContainer().decode(String.self)
@@ -98,11 +212,12 @@ public final class SHA256 {
         var out = [UInt8](repeating: 0, count: 64)
         var len: UInt32 = 0
         EVP_DigestFinal_ex(ctx, &out, &len)
+        if algorithm != "sha512", len == 32 { return out.withUnsafeBytes { Digest(sha256Bytes: UnsafeRawBufferPointer(rebasing: $0[0..<32])) } }
         return Digest(algorithm: algorithm == "sha512" ? "sha512" : "sha256", hex: hexString(Array(out.prefix(Int(len)))))
     }
 }
 
-private let hexDigits = Array("0123456789abcdef".utf8)
+private let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
 func hexString(_ bytes: [UInt8]) -> String {
     var chars = [UInt8]()
