@@ -27,21 +27,23 @@ final class LayerCache {
         self.noCache = noCache
     }
 
+    /// The text is hashed as it is made, through a buffer of bounded size: a context of a million
+    /// files would otherwise hold over 100 MB of it at once.
     func key(_ entries: [LayerEntry]) throws -> Digest {
+        let hash = SHA256()
         var text: [UInt8] = []
-        text.reserveCapacity(entries.count * 160)
+        text.reserveCapacity(1 << 16)
+        func flush() {
+            text.withUnsafeBytes { hash.update($0) }
+            text.removeAll(keepingCapacity: true)
+        }
         func put(_ s: String) { text.append(contentsOf: s.utf8) }
         func put(_ p: PathBytes) { text.append(contentsOf: p.bytes) }
-        func put(_ n: Int) {
-            if n == 0 { text.append(48); return }
-            var v = n
-            let start = text.count
-            while v > 0 { text.append(UInt8(48 + v % 10)); v /= 10 }
-            text[start...].reverse()
-        }
-        func digest(_ e: LayerEntry) throws -> String {
+        // A negative number (none is made) has always been written as nothing: keys stay as they were.
+        func put(_ n: Int) { if n >= 0 { text.appendDecimal(UInt64(n)) } }
+        func putDigest(_ e: LayerEntry) throws {
             guard let d = e.contentDigest else { throw BuildError("\(e.path): no content digest") }
-            return d.hex
+            if !d.appendSHA256Hex(to: &text) { put(d.hex) }
         }
         put("imagectl-layer-v1\n\(writer.compression)\n\(writer.epoch)\n")
         for e in entries {
@@ -57,15 +59,17 @@ final class LayerCache {
                 put(" f ")
                 put(Int(size))
                 text.append(32)
-                put(try digest(e))
+                try putDigest(e)
             case .directory: put(" d")
             case .symlink(let target): put(" l "); put(target)
             case .hardlink(let target): put(" h "); put(target)
-            case .archive(_, let chown): put(chown ? " A " : " a "); put(try digest(e))
+            case .archive(_, let chown): put(chown ? " A " : " a "); try putDigest(e)
             }
             text.append(10)
+            if text.count >= 1 << 15 { flush() }
         }
-        return Digest.sha256(text)
+        flush()
+        return hash.finalize()
     }
 
     /// The layer for the key: remembered, cached, or written from the entries, which `prepare`
