@@ -137,7 +137,7 @@ public final class Builder: @unchecked Sendable {
         }
         if let failure = results.failures.compactMap({ $0 }).first { throw failure }
         let manifests = results.built.compactMap { $0 }
-        try context.saveStatCache { try store.writeAtomically($0, to: $1) }
+        try context.saveStatCache { try store.writeAtomically(to: $0, $1) }
         let top: Descriptor
         if manifests.count == 1 {
             top = manifests[0]
