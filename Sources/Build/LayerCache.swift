@@ -54,16 +54,22 @@ final class LayerCache {
             put(e.uid)
             text.append(32)
             put(e.gid)
+            // " f ", " d", " l ", " h ", " a ": the kind, as bytes.
+            func kind(_ letter: UInt8, _ more: Bool = true) {
+                text.append(32)
+                text.append(letter)
+                if more { text.append(32) }
+            }
             switch e.kind {
             case .file(_, let size):
-                put(" f ")
+                kind(102)
                 put(Int(size))
                 text.append(32)
                 try putDigest(e)
-            case .directory: put(" d")
-            case .symlink(let target): put(" l "); put(target)
-            case .hardlink(let target): put(" h "); put(target)
-            case .archive(_, let chown): put(chown ? " A " : " a "); try putDigest(e)
+            case .directory: kind(100, false)
+            case .symlink(let target): kind(108); put(target)
+            case .hardlink(let target): kind(104); put(target)
+            case .archive(_, let chown): kind(chown ? 65 : 97); try putDigest(e)
             }
             text.append(10)
             if text.count >= 1 << 15 { flush() }

@@ -42,7 +42,13 @@ public struct PathBytes: Hashable, Comparable, Sendable, ExpressibleByStringLite
     public func appending(_ component: PathBytes) -> PathBytes {
         if isEmpty { return component }
         if component.isEmpty { return self }
-        return PathBytes(bytes + [0x2f] + component.bytes)
+        // One allocation of the final size: COPY makes one of these per file it copies.
+        var joined: [UInt8] = []
+        joined.reserveCapacity(bytes.count + 1 + component.bytes.count)
+        joined.append(contentsOf: bytes)
+        joined.append(0x2f)
+        joined.append(contentsOf: component.bytes)
+        return PathBytes(joined)
     }
 
     /// The path without its first `count` bytes.

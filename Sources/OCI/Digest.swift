@@ -79,7 +79,8 @@ public struct Digest: Hashable, Sendable, Comparable, CustomStringConvertible, C
             func put(_ w: UInt64, _ at: Int) {
                 var v = w
                 for i in stride(from: at + 15, through: at, by: -1) {
-                    p[i] = hexDigits[Int(v & 0xf)]
+                    let n = UInt8(truncatingIfNeeded: v & 0xf)
+                    p[i] = n < 10 ? 48 + n : 87 + n
                     v >>= 4
                 }
             }
