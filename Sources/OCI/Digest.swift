@@ -71,24 +71,23 @@ public struct Digest: Hashable, Sendable, Comparable, CustomStringConvertible, C
         withSHA256Hex { out.append(contentsOf: $0) } != nil
     }
 
-    /// The 64 hex digits of a SHA-256, in a buffer that lives for `body`; nil for any other digest.
+    /// The 64 hex digits of a SHA-256, in a buffer on the stack that lives for `body`; nil for any
+    /// other digest.
     private func withSHA256Hex<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R? {
         guard case .sha256(let a, let b, let c, let d) = storage else { return nil }
-        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { buf in
-            let p = buf.baseAddress!
+        var text: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
+        return Swift.withUnsafeMutableBytes(of: &text) { raw in
             func put(_ w: UInt64, _ at: Int) {
-                var v = w
-                for i in stride(from: at + 15, through: at, by: -1) {
-                    let n = UInt8(truncatingIfNeeded: v & 0xf)
-                    p[i] = n < 10 ? 48 + n : 87 + n
-                    v >>= 4
+                for i in 0..<16 {
+                    let n = UInt8(truncatingIfNeeded: w >> UInt64(60 - 4 * i)) & 0xf
+                    raw[at + i] = n < 10 ? 48 + n : 87 + n
                 }
             }
             put(a, 0)
             put(b, 16)
             put(c, 32)
             put(d, 48)
-            return body(UnsafeBufferPointer(buf))
+            return body(UnsafeBufferPointer(raw.bindMemory(to: UInt8.self)))
         }
     }
 
