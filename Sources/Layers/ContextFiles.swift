@@ -89,6 +89,23 @@ public struct ContextFiles: RandomAccessCollection, Sendable {
         try bytes.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[starts[i]..<starts[i + 1]])) }
     }
 
+    /// The paths without copying them, for work shared out to several threads.
+    struct Paths: @unchecked Sendable {
+        let bytes: UnsafeRawBufferPointer
+        let starts: UnsafeBufferPointer<Int>
+
+        subscript(i: Int) -> UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: bytes[starts[i]..<starts[i + 1]]) }
+    }
+
+    /// The paths to read and the records to fill in, at once.
+    mutating func withPathsAndRecords<R>(_ body: (Paths, UnsafeMutableBufferPointer<Record>) throws -> R) rethrows -> R {
+        try bytes.withUnsafeBytes { all in
+            try starts.withUnsafeBufferPointer { s in
+                try records.withUnsafeMutableBufferPointer { try body(Paths(bytes: all, starts: s), $0) }
+            }
+        }
+    }
+
     mutating func append(path: UnsafeRawBufferPointer, _ record: Record, device: UInt64, target: PathBytes? = nil) {
         if let target { targets[records.count] = target }
         if device != rootDevice { devices[records.count] = device }

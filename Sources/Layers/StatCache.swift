@@ -13,68 +13,105 @@ enum StatCache {
     static let bufferSize = 1 << 18
 
     /// Fills `digest` of every file whose stat still matches its record; both are in path order.
-    /// A file that cannot be read is no records; a damaged line is skipped.
+    /// A file that cannot be read is no records; a damaged line is skipped. A large file is merged
+    /// in two halves at once, split at a line: the second half's first path says where in the
+    /// context its files start, and each half keeps to its own files.
     static func merge(_ path: String, into files: inout ContextFiles) {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return }
         defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, st.st_size > 0 else { return }
+        let size = Int(st.st_size)
+        let parts: [Part]
+        if size >= 1 << 20, let (split, name) = firstLine(fd, from: size / 2, before: size) {
+            let boundary = name.withUnsafeBytes { files.lowerBound($0) }
+            parts = [Part(offset: 0, end: split, first: 0, limit: boundary),
+                     Part(offset: split, end: size, first: boundary, limit: files.count)]
+        } else {
+            parts = [Part(offset: 0, end: size, first: 0, limit: files.count)]
+        }
+        files.withPathsAndRecords { paths, records in
+            nonisolated(unsafe) let records = records
+            DispatchQueue.concurrentPerform(iterations: parts.count) { k in
+                merge(fd, parts[k], paths: paths, records: records)
+            }
+        }
+    }
+
+    /// A stretch of the file, and the files its records may match.
+    struct Part {
+        var offset: Int
+        var end: Int
+        var first: Int
+        var limit: Int
+    }
+
+    /// The offset of the first whole line at or after `from`, and its record's path.
+    private static func firstLine(_ fd: Int32, from: Int, before end: Int) -> (Int, [UInt8])? {
+        var chunk = [UInt8](repeating: 0, count: 2 * Int(PATH_MAX) + 256)
+        let n = chunk.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(from)) }
+        guard n > 0, let nl = chunk[0..<n].firstIndex(of: 10), nl + 1 < n, from + nl + 1 < end,
+              let next = chunk[(nl + 1)..<n].firstIndex(of: 10) else { return nil }
+        return chunk.withUnsafeBytes { buf in
+            parse(UnsafeRawBufferPointer(rebasing: buf[(nl + 1)..<next])).map { (from + nl + 1, Array($0.1)) }
+        }
+    }
+
+    /// One stretch of lines against its files, read through a buffer of bounded size.
+    private static func merge(_ fd: Int32, _ part: Part, paths: ContextFiles.Paths, records: UnsafeMutableBufferPointer<ContextFiles.Record>) {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bufferSize, alignment: 16)
         defer { buffer.deallocate() }
-        var cursor = 0
+        var cursor = part.first
+        var offset = part.offset
         var filled = 0
+        func apply(_ line: UnsafeRawBufferPointer) {
+            guard let (record, name) = parse(line) else { return }
+            var order = 1
+            while cursor < part.limit {
+                order = ContextFiles.compare(paths[cursor], name)
+                if order >= 0 { break }
+                cursor += 1
+            }
+            guard order == 0 else { return }
+            let f = records[cursor]
+            if f.type == .file, f.size == record.size, f.mtime == record.mtime, f.ctime == record.ctime, f.inode == record.inode {
+                records[cursor].digest = record.digest
+            }
+        }
         while true {
-            let n = read(fd, buffer.baseAddress! + filled, buffer.count - filled)
+            let n = pread(fd, buffer.baseAddress! + filled, min(buffer.count - filled, part.end - offset), off_t(offset))
             if n < 0, errno == EINTR { continue }
             let atEnd = n <= 0
-            if !atEnd { filled += n }
-            // Every complete line; at the end of the file the last line may lack its newline.
+            if !atEnd {
+                filled += n
+                offset += n
+            }
+            // Every complete line; at the end the last line may lack its newline.
             var start = 0
             while start < filled {
                 let rest = UnsafeRawBufferPointer(rebasing: buffer[start..<filled])
                 guard let nl = rest.firstIndex(of: 10) else {
-                    if atEnd { apply(rest, to: &files, cursor: &cursor) }
+                    if atEnd { apply(rest) }
                     break
                 }
-                apply(UnsafeRawBufferPointer(rebasing: rest[0..<nl]), to: &files, cursor: &cursor)
+                apply(UnsafeRawBufferPointer(rebasing: rest[0..<nl]))
                 start += nl + 1
             }
-            if atEnd || cursor >= files.count { return }
+            if atEnd || cursor >= part.limit { return }
             if start == 0, filled == buffer.count {
                 // A line longer than the buffer is no record a build wrote (paths are at most
-                // PATH_MAX): skip to its end.
+                // PATH_MAX): the rest of it is skipped with the buffer's contents.
                 filled = 0
-                skipLine(fd, buffer)
+                var one: UInt8 = 0
+                while offset < part.end, pread(fd, &one, 1, off_t(offset)) == 1 {
+                    offset += 1
+                    if one == 10 { break }
+                }
                 continue
             }
             if start < filled { memmove(buffer.baseAddress!, buffer.baseAddress! + start, filled - start) }
             filled -= min(start, filled)
-        }
-    }
-
-    private static func skipLine(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer) {
-        var one: UInt8 = 0
-        while read(fd, &one, 1) == 1, one != 10 {}
-    }
-
-    /// One line against the files from `cursor` on.
-    private static func apply(_ line: UnsafeRawBufferPointer, to files: inout ContextFiles, cursor: inout Int) {
-        guard let (record, name) = parse(line) else { return }
-        var i = cursor
-        var order = 1
-        files.bytes.withUnsafeBytes { all in
-            files.starts.withUnsafeBufferPointer { s in
-                while i < files.records.count {
-                    order = ContextFiles.compare(UnsafeRawBufferPointer(rebasing: all[s[i]..<s[i + 1]]), name)
-                    if order >= 0 { break }
-                    i += 1
-                }
-            }
-        }
-        cursor = i
-        guard order == 0 else { return }
-        let f = files.records[i]
-        if f.type == .file, f.size == record.size, f.mtime == record.mtime, f.ctime == record.ctime, f.inode == record.inode {
-            files.records[i].digest = record.digest
         }
     }
 
