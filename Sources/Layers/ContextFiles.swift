@@ -162,15 +162,7 @@ public struct ContextFiles: RandomAccessCollection, Sendable {
         return out
     }
 
-    /// memcmp order, a prefix first.
-    static func compare(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Int {
-        let common = Swift.min(a.count, b.count)
-        if common > 0 {
-            let c = memcmp(a.baseAddress!, b.baseAddress!, common)
-            if c != 0 { return Int(c) }
-        }
-        return a.count - b.count
-    }
+    static func compare(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Int { PathBytes.compare(a, b) }
 
     /// The first index whose path is not below `key` in byte order; with `prefixOnly`, paths are
     /// compared on their first `key.count` bytes only (the end of a run of paths with that prefix).
