@@ -4,8 +4,18 @@ import Layers
 /// `--chown` by name and WORKDIR look at. Paths are looked up the way the kernel would inside the
 /// root: symbolic links are followed, an absolute target starts again at the root, `..` never
 /// climbs above it, and a loop ends the lookup.
+///
+/// Nothing is merged ahead: a path is looked up in each layer's index from the top down (binary
+/// searches), so a stage on a base of tens of thousands of files costs what its few lookups cost.
+/// What a layer does to those below it, as unpacking it would:
+/// - an entry replaces what was at its path;
+/// - a whiteout (`.wh.NAME`) removes its path and all below it; an opaque directory
+///   (`.wh..wh..opq`) keeps itself but hides what the layers below hold inside it;
+/// - a non-directory removes what was below its path;
+/// - parents the layer does not list, and that nothing below holds, are root-owned 0755 directories.
 public struct StageFilesystem: Sendable {
-    private var nodes: [PathBytes: RootfsEntry] = [:]
+    /// Bottom first.
+    private var layers: [LayerIndex] = []
 
     /// Links one lookup may follow, as the kernel's MAXSYMLINKS.
     public static let maxLinks = 40
@@ -16,39 +26,50 @@ public struct StageFilesystem: Sendable {
         for l in layers { apply(l) }
     }
 
-    public var count: Int { nodes.count }
+    /// How many paths the stack holds, the root not counted.
+    public var count: Int { paths.count }
 
-    /// Stacks one more layer: its whiteouts and opaque directories hide what the layers below
-    /// hold there, then its entries are added (replacing what was at their paths).
-    public mutating func apply(_ layer: LayerListing) {
-        if !layer.whiteouts.isEmpty || !layer.opaque.isEmpty {
-            let gone = Set(layer.whiteouts)
-            let emptied = Set(layer.opaque)
-            nodes = nodes.filter { path, _ in
-                var ancestor = path
-                var first = true
-                while true {
-                    if gone.contains(ancestor) { return false }
-                    if !first, emptied.contains(ancestor) { return false }
-                    if ancestor.isEmpty { return true }
-                    ancestor = ancestor.parent
-                    first = false
+    /// Stacks one more layer.
+    public mutating func apply(_ layer: LayerListing) { apply(LayerIndex(layer)) }
+
+    public mutating func apply(_ layer: LayerIndex) { layers.append(layer) }
+
+    /// What is at `path` once every layer is stacked, as the rules above say.
+    private func lookup(_ path: PathBytes) -> RootfsEntry? {
+        var madeByAbove = false
+        for layer in layers.reversed() {
+            if let e = layer.entry(at: path) { return e }
+            madeByAbove = madeByAbove || layer.hasEntries(below: path)
+            if hides(layer, path) { break }
+        }
+        return madeByAbove ? RootfsEntry(path: path, kind: .directory, mode: 0o755) : nil
+    }
+
+    /// Whether the layer hides what those below hold at `path`.
+    private func hides(_ layer: LayerIndex, _ path: PathBytes) -> Bool {
+        if layer.hasWhiteouts, layer.isWhiteout(path) { return true }
+        var ancestor = path
+        while !ancestor.isEmpty {
+            ancestor = ancestor.parent
+            if layer.hasWhiteouts, layer.isWhiteout(ancestor) || layer.isOpaque(ancestor) { return true }
+            if let kind = layer.kind(at: ancestor), kind != .directory { return true }
+        }
+        return false
+    }
+
+    /// Every path the stack holds (below `dir` when given), with what is there, in byte order: the
+    /// layers' entries and their parents, each looked up.
+    private func visible(below dir: PathBytes?) -> [RootfsEntry] {
+        var candidates: Set<PathBytes> = []
+        for layer in layers {
+            for i in dir.map({ layer.entries(below: $0) }) ?? 0..<layer.count {
+                var p = layer.entry(i).path
+                while candidates.insert(p).inserted, !p.isEmpty {
+                    p = p.parent
                 }
             }
         }
-        for e in layer.entries {
-            // A non-directory replacing a directory takes what was below it away, as unpacking does.
-            if let old = nodes[e.path], old.kind == .directory, e.kind != .directory {
-                nodes = nodes.filter { !$0.key.isBelow(e.path) }
-            }
-            nodes[e.path] = e
-            // Parents a layer does not list are made by unpacking it, as root-owned 0755 directories.
-            var parent = e.path.parent
-            while !parent.isEmpty, nodes[parent] == nil {
-                nodes[parent] = RootfsEntry(path: parent, kind: .directory, mode: 0o755)
-                parent = parent.parent
-            }
-        }
+        return candidates.filter { p in dir.map { p.isBelow($0) } ?? true }.sorted().compactMap(lookup)
     }
 
     /// The entry at `path` itself (its last element not followed if it is a link), or nil.
@@ -87,12 +108,10 @@ public struct StageFilesystem: Sendable {
 
     /// What lies below the directory `dir` (a real path, links already followed), in byte order:
     /// what COPY --from copies out of a stage.
-    public func entries(below dir: PathBytes) -> [RootfsEntry] {
-        nodes.values.filter { $0.path.isBelow(dir) }.sorted { $0.path < $1.path }
-    }
+    public func entries(below dir: PathBytes) -> [RootfsEntry] { visible(below: dir) }
 
     /// Every path but the root, in byte order, for wildcards.
-    public var paths: [PathBytes] { nodes.keys.filter { !$0.isEmpty }.sorted() }
+    public var paths: [PathBytes] { visible(below: nil).map(\.path).filter { !$0.isEmpty } }
 
     /// Whether `path`, links followed, is a directory.
     public func isDirectory(_ path: PathBytes) -> Bool {
@@ -100,9 +119,8 @@ public struct StageFilesystem: Sendable {
     }
 
     private func node(_ path: PathBytes) -> RootfsEntry? {
-        if path.isEmpty { return nodes[path] ?? RootfsEntry(path: "", kind: .directory, mode: 0o755) }
-        if let e = nodes[path] { return e }
-        return nil
+        if path.isEmpty { return lookup(path) ?? RootfsEntry(path: "", kind: .directory, mode: 0o755) }
+        return lookup(path)
     }
 }
 

@@ -73,6 +73,26 @@ func makeLayer(_ dir: String, _ name: String, _ script: String) throws -> String
         #expect(fs.isDirectory(""))
     }
 
+    /// A whiteout and new entries in one layer: what was there goes, the new entries and the
+    /// parents they need are there; an opaque directory's new contents stay.
+    @Test func aLayerReplacesWhatItWhitesOut() {
+        var fs = StageFilesystem(layers: [LayerListing(entries: [Self.dir("a", uid: 7), Self.file("a/old"), Self.dir("d/e", uid: 7),
+                                                                 Self.file("d/e/old")])])
+        fs.apply(LayerListing(entries: [Self.file("a/b/new"), Self.file("d/e/f")], whiteouts: ["a"], opaque: ["d"]))
+        #expect(fs.entry(at: "a/old") == nil)
+        #expect(fs.entry(at: "a")?.uid == 0 && fs.isDirectory("a/b"))
+        #expect(fs.entry(at: "a/b/new") != nil)
+        #expect(fs.entry(at: "d/e")?.uid == 0)
+        #expect(fs.entry(at: "d/e/old") == nil && fs.entry(at: "d/e/f") != nil)
+        #expect(fs.paths == ["a", "a/b", "a/b/new", "d", "d/e", "d/e/f"])
+        #expect(fs.entries(below: "d").map(\.path) == ["d/e", "d/e/f"])
+        // A directory a higher layer only fills keeps the lower layer's owner.
+        fs.apply(LayerListing(entries: [Self.file("d/e/g")]))
+        #expect(fs.entry(at: "d")?.kind == .directory && fs.entry(at: "d/e/f") != nil && fs.entry(at: "d/e/g") != nil)
+        #expect(StageFilesystem(layers: [LayerListing(entries: [Self.dir("x", uid: 7)]), LayerListing(entries: [Self.file("x/y")])])
+            .entry(at: "x")?.uid == 7)
+    }
+
     @Test func aFileReplacingADirectoryTakesItsContentsAway() {
         var fs = StageFilesystem(layers: [LayerListing(entries: [Self.dir("opt/app"), Self.file("opt/app/x")])])
         fs.apply(LayerListing(entries: [Self.file("opt/app")]))
@@ -128,8 +148,33 @@ func makeLayer(_ dir: String, _ name: String, _ script: String) throws -> String
         RootfsEntry(path: "bin", kind: .symlink, mode: 0o777, link: "usr/bin"),
     ], whiteouts: ["old"], opaque: ["cache"])
 
+    /// Entries come back in path order, one per path (the last, as unpacking leaves it).
     @Test func roundTrips() {
-        #expect(LayerIndex.decode(LayerIndex.encode(LayerIndexTests.listing)) == LayerIndexTests.listing)
+        var sorted = LayerIndexTests.listing
+        sorted.entries.sort { $0.path < $1.path }
+        #expect(LayerIndex.decode(LayerIndex.encode(LayerIndexTests.listing)) == sorted)
+        var twice = LayerIndexTests.listing
+        twice.entries.append(RootfsEntry(path: "etc", kind: .symlink, mode: 0o777, link: "private/etc"))
+        #expect(LayerIndex(twice).entry(at: "etc")?.link == "private/etc")
+        #expect(LayerIndex(twice).count == 3)
+    }
+
+    /// Lookups are binary searches in the index as it lies; kept files come back byte for byte.
+    @Test func looksUpWithoutDecoding() throws {
+        var listing = LayerIndexTests.listing
+        listing.entries += [RootfsEntry(path: "etc/passwd", kind: .file, mode: 0o644, size: 5),
+                            RootfsEntry(path: "etc-x", kind: .file, mode: 0o644), RootfsEntry(path: "etc/sub/deep", kind: .file, mode: 0o600)]
+        listing.kept["etc/passwd"] = Data("root\n".utf8)
+        let index = try #require(LayerIndex(data: LayerIndex.encode(listing)))
+        #expect(index.entry(at: "bin")?.link == "usr/bin")
+        #expect(index.entry(at: "etc/sub/deep")?.mode == 0o600)
+        #expect(index.entry(at: "etc/sub") == nil)
+        #expect(index.kind(at: "etc") == .directory)
+        #expect(index.hasEntries(below: "etc") && index.hasEntries(below: "etc/sub") && !index.hasEntries(below: "etc/passwd"))
+        #expect(index.entries(below: "etc").map { index.entry($0).path } == ["etc/passwd", "etc/sub/deep"])
+        #expect(index.isWhiteout("old") && !index.isWhiteout("cache") && index.isOpaque("cache"))
+        #expect(index.kept("etc/passwd") == Data("root\n".utf8))
+        #expect(index.kept("etc/group") == nil)
     }
 
     /// A damaged index is read as no index (the layer is listed again), never trusted, never a crash.
