@@ -23,8 +23,7 @@ public final class BuildContext: @unchecked Sendable {
         ignore = try DockerIgnore.file(context: self.root, containerfile: containerfile).map { try DockerIgnore(contentsOf: $0) }
             ?? DockerIgnore()
         self.statCachePath = statCachePath
-        files = try ContextWalker(root: self.root, ignore: ignore).walk()
-        if let statCachePath { StatCache.merge(statCachePath, into: &files) }
+        files = try ContextWalker(root: self.root, ignore: ignore, records: statCachePath.flatMap(StatCache.File.init)).walk()
     }
 
     public func absolute(_ rel: PathBytes) -> PathBytes { PathBytes(root).appending(rel) }

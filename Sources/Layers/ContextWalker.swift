@@ -8,15 +8,19 @@ final class ContextWalker: @unchecked Sendable {
     let ignore: DockerIgnore
     let device: UInt64
 
-    init(root: String, ignore: DockerIgnore) throws {
+    /// The stat records each task merges its files with, once they are sorted.
+    let records: StatCache.File?
+
+    init(root: String, ignore: DockerIgnore, records: StatCache.File?) throws {
         self.root = root
         self.ignore = ignore
+        self.records = records
         var st = stat()
         guard lstat(root, &st) == 0 else { throw LayerError.io(root, errnoString()) }
         device = UInt64(st.st_dev)
     }
 
-    /// Every file not excluded, in byte order of their paths.
+    /// Every file not excluded, in byte order of their paths, with the digests the stat records vouch for.
     ///
     /// Each task sorts its own subtree's files; a subtree is one run of the whole order (every path
     /// under `d/` sorts after anything below `d/` and before anything above it), so the runs and
@@ -31,6 +35,7 @@ final class ContextWalker: @unchecked Sendable {
             frontier = next
         }
         top = top.sorted()
+        if let records { StatCache.merge(records, into: &top) }
         guard !frontier.isEmpty else { return top }
         let slots = UnsafeMutableBufferPointer<Result<ContextFiles, Error>?>.allocate(capacity: frontier.count)
         slots.initialize(repeating: nil)
@@ -45,7 +50,9 @@ final class ContextWalker: @unchecked Sendable {
                 var found = ContextFiles(rootDevice: device)
                 var stack = [dirs[i]]
                 while let dir = stack.popLast() { try read(dir, into: &found, subdirs: &stack) }
-                return found.sorted()
+                found = found.sorted()
+                if let records { StatCache.merge(records, into: &found) }
+                return found
             }
         }
         // The runs in the order of their directories' "d/" prefixes, merged with the files before.

@@ -10,33 +10,51 @@ import OCI
 /// tick would go unnoticed. Both ways the file streams through a buffer of bounded size: the
 /// records of a million files are never held beside the walk's own.
 enum StatCache {
-    static let bufferSize = 1 << 18
+    static let bufferSize = 1 << 16
 
-    /// Fills `digest` of every file whose stat still matches its record; both are in path order.
-    /// A file that cannot be read is no records; a damaged line is skipped. A large file is merged
-    /// in two halves at once, split at a line: the second half's first path says where in the
-    /// context its files start, and each half keeps to its own files.
-    static func merge(_ path: String, into files: inout ContextFiles) {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return }
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0, st.st_size > 0 else { return }
-        let size = Int(st.st_size)
-        let parts: [Part]
-        if size >= 1 << 20, let (split, name) = firstLine(fd, from: size / 2, before: size) {
-            let boundary = name.withUnsafeBytes { files.lowerBound($0) }
-            parts = [Part(offset: 0, end: split, first: 0, limit: boundary),
-                     Part(offset: split, end: size, first: boundary, limit: files.count)]
-        } else {
-            parts = [Part(offset: 0, end: size, first: 0, limit: files.count)]
-        }
-        files.withPathsAndRecords { paths, records in
-            nonisolated(unsafe) let records = records
-            DispatchQueue.concurrentPerform(iterations: parts.count) { k in
-                merge(fd, parts[k], paths: paths, records: records)
+    /// The record file, open for the walk's tasks to merge their runs of files into at once.
+    final class File: @unchecked Sendable {
+        let fd: Int32
+        let size: Int
+
+        /// Nil when there is no file to read: then nothing is trusted and every file is hashed.
+        init?(path: String) {
+            fd = open(path, O_RDONLY | O_CLOEXEC)
+            var st = stat()
+            guard fd >= 0, fstat(fd, &st) == 0, st.st_size > 0 else {
+                if fd >= 0 { close(fd) }
+                return nil
             }
+            size = Int(st.st_size)
         }
+
+        deinit { close(fd) }
+    }
+
+    /// Fills `digest` of every file of a sorted run whose stat still matches its record. The run's
+    /// first path is found by bisecting the file on line boundaries, and its lines are read from
+    /// there until they pass the run's last path: each task of the walk merges its own subtree.
+    /// A damaged line is skipped; a file out of order only misses records.
+    static func merge(_ file: File, into files: inout ContextFiles) {
+        guard !files.isEmpty else { return }
+        let start = files.withPath(0) { seek(file, to: Array($0)) }
+        files.withPathsAndRecords { paths, records in
+            merge(file.fd, Part(offset: start, end: file.size, first: 0, limit: records.count), paths: paths, records: records)
+        }
+    }
+
+    /// The start of a line whose record sorts before `first`, as late in the file as a few reads
+    /// find (0 when none does): every record from `first` on comes after it.
+    private static func seek(_ file: File, to first: [UInt8]) -> Int {
+        var lo = 0
+        var hi = file.size
+        while hi - lo > 1 << 14 {
+            let mid = lo + (hi - lo) / 2
+            guard let (line, name) = firstLine(file.fd, from: mid, before: hi) else { break }
+            let below = name.withUnsafeBytes { n in first.withUnsafeBytes { PathBytes.compare(n, $0) < 0 } }
+            if below { lo = line } else { hi = mid }
+        }
+        return lo
     }
 
     /// A stretch of the file, and the files its records may match.
@@ -89,7 +107,7 @@ enum StatCache {
             }
             // Every complete line; at the end the last line may lack its newline.
             var start = 0
-            while start < filled {
+            while start < filled, cursor < part.limit {
                 let rest = UnsafeRawBufferPointer(rebasing: buffer[start..<filled])
                 guard let nl = rest.firstIndex(of: 10) else {
                     if atEnd { apply(rest) }
