@@ -27,55 +27,8 @@ final class LayerCache {
         self.noCache = noCache
     }
 
-    /// The text is hashed as it is made, through a buffer of bounded size: a context of a million
-    /// files would otherwise hold over 100 MB of it at once.
     func key(_ entries: [LayerEntry]) throws -> Digest {
-        let hash = SHA256()
-        var text: [UInt8] = []
-        text.reserveCapacity(1 << 16)
-        func flush() {
-            text.withUnsafeBytes { hash.update($0) }
-            text.removeAll(keepingCapacity: true)
-        }
-        func put(_ s: String) { text.append(contentsOf: s.utf8) }
-        func put(_ p: PathBytes) { text.append(contentsOf: p.bytes) }
-        // A negative number (none is made) has always been written as nothing: keys stay as they were.
-        func put(_ n: Int) { if n >= 0 { text.appendDecimal(UInt64(n)) } }
-        func putDigest(_ e: LayerEntry) throws {
-            guard let d = e.contentDigest else { throw BuildError("\(e.path): no content digest") }
-            if !d.appendSHA256Hex(to: &text) { put(d.hex) }
-        }
-        put("imagectl-layer-v1\n\(writer.compression)\n\(writer.epoch)\n")
-        for e in entries {
-            put(e.path)
-            text.append(0)
-            put(Int(e.mode))
-            text.append(32)
-            put(e.uid)
-            text.append(32)
-            put(e.gid)
-            // " f ", " d", " l ", " h ", " a ": the kind, as bytes.
-            func kind(_ letter: UInt8, _ more: Bool = true) {
-                text.append(32)
-                text.append(letter)
-                if more { text.append(32) }
-            }
-            switch e.kind {
-            case .file(_, let size):
-                kind(102)
-                put(Int(size))
-                text.append(32)
-                try putDigest(e)
-            case .directory: kind(100, false)
-            case .symlink(let target): kind(108); put(target)
-            case .hardlink(let target): kind(104); put(target)
-            case .archive(_, let chown): kind(chown ? 65 : 97); try putDigest(e)
-            }
-            text.append(10)
-            if text.count >= 1 << 15 { flush() }
-        }
-        flush()
-        return hash.finalize()
+        try LayerKey.digest(entries, compression: writer.compression, epoch: writer.epoch)
     }
 
     /// The layer for the key: remembered, cached, or written from the entries, which `prepare`
