@@ -159,6 +159,12 @@ public struct LayerIndex: Sendable {
         return e
     }
 
+    /// The path of the entry at `i`.
+    public func path(_ i: Int) -> PathBytes { PathBytes(Array(bytes[entryName(i)])) }
+
+    /// The byte order of the entry at `i`'s path against `path`.
+    public func comparePath(_ i: Int, _ path: PathBytes) -> Int { compare(entryName(i), path.bytes) }
+
     /// The entry the layer holds at `path`.
     public func entry(at path: PathBytes) -> RootfsEntry? {
         let i = lowerBound(count, entryName, path.bytes)

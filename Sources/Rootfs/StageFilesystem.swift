@@ -45,31 +45,72 @@ public struct StageFilesystem: Sendable {
         return madeByAbove ? RootfsEntry(path: path, kind: .directory, mode: 0o755) : nil
     }
 
-    /// Whether the layer hides what those below hold at `path`.
+    /// Whether the layer hides what those below hold at `path`: a whiteout of it, or something
+    /// above it that hides all below.
+    private func hides(_ layer: LayerIndex, _ path: PathBytes, below: (PathBytes) -> Bool) -> Bool {
+        (layer.hasWhiteouts && layer.isWhiteout(path)) || (!path.isEmpty && below(path.parent))
+    }
+
+    /// Whether the layer hides everything strictly inside `dir`: it whites it out, makes it opaque,
+    /// puts a non-directory there, or hides all below a directory above it.
+    private func hidesAll(_ layer: LayerIndex, below dir: PathBytes, _ above: (PathBytes) -> Bool) -> Bool {
+        if layer.hasWhiteouts, layer.isWhiteout(dir) || layer.isOpaque(dir) { return true }
+        if let kind = layer.kind(at: dir), kind != .directory { return true }
+        return !dir.isEmpty && above(dir.parent)
+    }
+
     private func hides(_ layer: LayerIndex, _ path: PathBytes) -> Bool {
-        if layer.hasWhiteouts, layer.isWhiteout(path) { return true }
-        var ancestor = path
-        while !ancestor.isEmpty {
-            ancestor = ancestor.parent
-            if layer.hasWhiteouts, layer.isWhiteout(ancestor) || layer.isOpaque(ancestor) { return true }
-            if let kind = layer.kind(at: ancestor), kind != .directory { return true }
-        }
-        return false
+        func below(_ dir: PathBytes) -> Bool { hidesAll(layer, below: dir, below) }
+        return hides(layer, path, below: below)
     }
 
     /// Every path the stack holds (below `dir` when given), with what is there, in byte order: the
-    /// layers' entries and their parents, each looked up.
+    /// layers' entries and the directories they imply, found as `lookup` finds one, but in one
+    /// sweep (a cursor per layer, what each layer hides below a directory worked out once).
     private func visible(below dir: PathBytes?) -> [RootfsEntry] {
         var candidates: Set<PathBytes> = []
+        var implied: [Set<PathBytes>] = []
+        var ranges: [Range<Int>] = []
         for layer in layers {
-            for i in dir.map({ layer.entries(below: $0) }) ?? 0..<layer.count {
-                var p = layer.entry(i).path
-                while candidates.insert(p).inserted, !p.isEmpty {
+            let range = dir.map { layer.entries(below: $0) } ?? 0..<layer.count
+            var parents: Set<PathBytes> = []
+            for i in range {
+                var p = layer.path(i)
+                candidates.insert(p)
+                while !p.isEmpty {
                     p = p.parent
+                    if !parents.insert(p).inserted { break }
                 }
             }
+            candidates.formUnion(parents)
+            implied.append(parents)
+            ranges.append(range)
         }
-        return candidates.filter { p in dir.map { p.isBelow($0) } ?? true }.sorted().compactMap(lookup)
+        var cursors = ranges.map(\.lowerBound)
+        var hidden = [[PathBytes: Bool]](repeating: [:], count: layers.count)
+        func hidesAll(_ k: Int, below d: PathBytes) -> Bool {
+            if let known = hidden[k][d] { return known }
+            let answer = self.hidesAll(layers[k], below: d) { hidesAll(k, below: $0) }
+            hidden[k][d] = answer
+            return answer
+        }
+        var out: [RootfsEntry] = []
+        for p in candidates.sorted() where dir.map({ p.isBelow($0) }) ?? true {
+            var madeByAbove = false
+            var found: RootfsEntry?
+            for k in layers.indices.reversed() {
+                let layer = layers[k]
+                while cursors[k] < ranges[k].upperBound, layer.comparePath(cursors[k], p) < 0 { cursors[k] += 1 }
+                if cursors[k] < ranges[k].upperBound, layer.comparePath(cursors[k], p) == 0 {
+                    found = layer.entry(cursors[k])
+                    break
+                }
+                madeByAbove = madeByAbove || implied[k].contains(p)
+                if hides(layer, p, below: { hidesAll(k, below: $0) }) { break }
+            }
+            if let e = found ?? (madeByAbove ? RootfsEntry(path: p, kind: .directory, mode: 0o755) : nil) { out.append(e) }
+        }
+        return out
     }
 
     /// The entry at `path` itself (its last element not followed if it is a link), or nil.
@@ -132,7 +173,7 @@ extension PathBytes {
     }
 
     /// Whether this path lies strictly inside `dir`.
-    func isBelow(_ dir: PathBytes) -> Bool {
+    public func isBelow(_ dir: PathBytes) -> Bool {
         if dir.isEmpty { return !isEmpty }
         return bytes.count > dir.bytes.count && bytes.starts(with: dir.bytes) && bytes[dir.bytes.count] == 0x2f
     }
