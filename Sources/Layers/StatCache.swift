@@ -107,14 +107,15 @@ enum StatCache {
             }
             // Every complete line; at the end the last line may lack its newline.
             var start = 0
+            let base = buffer.baseAddress!
             while start < filled, cursor < part.limit {
-                let rest = UnsafeRawBufferPointer(rebasing: buffer[start..<filled])
-                guard let nl = rest.firstIndex(of: 10) else {
-                    if atEnd { apply(rest) }
+                guard let nl = memchr(base + start, 10, filled - start) else {
+                    if atEnd { apply(UnsafeRawBufferPointer(start: base + start, count: filled - start)) }
                     break
                 }
-                apply(UnsafeRawBufferPointer(rebasing: rest[0..<nl]))
-                start += nl + 1
+                let end = base.distance(to: UnsafeMutableRawPointer(nl))
+                apply(UnsafeRawBufferPointer(start: base + start, count: end - start))
+                start = end + 1
             }
             if atEnd || cursor >= part.limit { return }
             if start == 0, filled == buffer.count {
@@ -143,20 +144,21 @@ enum StatCache {
 
     /// A record and the bytes of its path, which stay in the line.
     static func parse(_ line: UnsafeRawBufferPointer) -> (Record, UnsafeRawBufferPointer)? {
+        guard let p = line.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return nil }
+        let count = line.count
         var fields: (Int64, Int64, Int64, Int64) = (0, 0, 0, 0)
         var idx = 0
         for k in 0..<4 {
             var v: Int64 = 0
-            var any = false
-            while idx < line.count, line[idx] != 32 {
-                let c = line[idx]
-                guard c >= 48, c <= 57 else { return nil }
+            let first = idx
+            while idx < count, p[idx] != 32 {
+                let d = p[idx] &- 48
+                guard d <= 9 else { return nil }
                 // A damaged number wraps to anything: it must fail to match, not trap.
-                v = v &* 10 &+ Int64(c - 48)
-                any = true
+                v = v &* 10 &+ Int64(d)
                 idx += 1
             }
-            guard any, idx < line.count else { return nil }
+            guard idx > first, idx < count else { return nil }
             switch k {
             case 0: fields.0 = v
             case 1: fields.1 = v
@@ -165,9 +167,9 @@ enum StatCache {
             }
             idx += 1
         }
-        guard line.count - idx > 65, line[idx + 64] == 32,
-              let digest = Digest(sha256Hex: UnsafeRawBufferPointer(rebasing: line[idx..<(idx + 64)])) else { return nil }
-        let name = UnsafeRawBufferPointer(rebasing: line[(idx + 65)...])
+        guard count - idx > 65, p[idx + 64] == 32,
+              let digest = Digest(sha256Hex: UnsafeRawBufferPointer(start: p + idx, count: 64)) else { return nil }
+        let name = UnsafeRawBufferPointer(start: p + idx + 65, count: count - idx - 65)
         return (Record(size: fields.0, mtime: fields.1, ctime: fields.2, inode: UInt64(bitPattern: fields.3), digest: digest), name)
     }
 
