@@ -1,4 +1,5 @@
 import ArgumentParser
+import CProcess
 import OCI
 import Foundation
 
@@ -23,6 +24,7 @@ struct ImageCtl: ParsableCommand {
         // must surface as an error on that write, not kill the process with SIGPIPE mid-push.
         signal(SIGPIPE, SIG_IGN)
         SHA256.keepCryptoUntilExit()
+        imagectl_fix_mmap_threshold()
         stopCleanlyOnSignals()
         main(nil)
     }
