@@ -36,12 +36,12 @@ let package = Package(
         // The whole job as library calls: the command line is flags, one call, print.
         .target(name: "Pipeline", dependencies: ["OCI", "Layers", "Store", "Registry", "Publish", "Build", "Runtime", "Sinks", "Release"]),
         .executableTarget(name: "imagectl", dependencies: [
-            "OCI", "Layers", "Store", "Build", "Sinks", "Registry", "Publish", "Release", "Pipeline",
+            "OCI", "Layers", "Store", "Build", "Sinks", "Registry", "Publish", "Release", "Pipeline", "CProcess",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "OCITests", dependencies: ["OCI"]),
-        .testTarget(name: "RootfsTests", dependencies: ["Rootfs", "Layers", "OCI", "TestSupport"]),
+        .testTarget(name: "RootfsTests", dependencies: ["Rootfs", "Layers", "OCI", "CArchive", "TestSupport"]),
         .testTarget(name: "LayersTests", dependencies: ["Layers", "OCI", "TestSupport"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "OCI", "TestSupport"]),
         .testTarget(name: "BuildTests", dependencies: ["Build", "Store", "OCI", "Layers", "TestSupport"]),

@@ -119,8 +119,10 @@ extension Builder {
         var linkTargets: [[UInt64]: PathBytes] = [:]
         for (_, items) in matches {
             for item in items {
-                entries += try layerEntries(for: item, in: source, destRel: destRel, destIsDir: destIsDir, unpack: unpack,
+                let made = try layerEntries(for: item, in: source, destRel: destRel, destIsDir: destIsDir, unpack: unpack,
                                             owner: owner, mode: mode, exclude: exclude, links: &linkTargets)
+                // Taken whole when first: appending to an empty list copied every entry once more.
+                if entries.isEmpty { entries = made } else { entries += made }
             }
         }
         if entries.isEmpty, destIsDir { entries = try created() }

@@ -87,7 +87,8 @@ extension Builder {
             var compression: String
             var epoch: Int
         }
-        let key = Key(platform: platform.description, layers: stage.config.rootfs.diffIDs.map(\.description), args: step.args, env: step.env,
+        // Layers by their digests, which the store checked, not by the diffIDs a config claims.
+        let key = Key(platform: platform.description, layers: stage.layers.map(\.digest.description), args: step.args, env: step.env,
                       uid: step.uid, gid: step.gid, additionalGids: step.additionalGids, cwd: step.cwd, network: step.network.rawValue,
                       script: script.map { [$0.name, $0.body] }, mounts: mounts, compression: "\(layers.writer.compression)", epoch: layers.writer.epoch)
         let encoder = JSONEncoder()
@@ -133,17 +134,15 @@ extension Builder {
         }
         let held = try attach(mounts, to: &step, dir: dir)
         root.noteMountPoints(step.mountPoints)
-        // The directory as the stage's links lead (inside its root): never a path through a link on the host.
-        let cwd = try rootfs.filesystem(stage.layers).resolve(PathBytes(String(step.cwd.dropFirst()))).path
-        do { try root.ensureDirectory("/" + cwd.description) } catch let e as RootfsError {
-            root.remove()
-            throw BuildError("\(e)")
-        }
+        // A missing working directory is made by the runtime, inside the container's root (a
+        // directory made from here could follow a link the image holds out to the host).
         let tail = OutputTail()
         let hook = stepOutput
         let spec = step, bundle = dir + "/bundle", merged = root.merged
         let status = try unlocked {
-            try runtime.run(spec, rootfs: merged, bundle: bundle, id: "imagectl-" + UUID().uuidString.prefix(12).lowercased()) { data in
+            // Named after the step's directory, and so after this build's lease: the next build
+            // can tell a container a dead build left from one a live build is running.
+            try runtime.run(spec, rootfs: merged, bundle: bundle, id: (dir as NSString).lastPathComponent) { data in
                 tail.add(data)
                 hook(StepOutput(platform: platform, line: ins.line, text: data))
             }
@@ -162,9 +161,11 @@ extension Builder {
         }
     }
 
-    /// The stage's layers unpacked for overlayfs, bottom first: each once per chain ID, ever.
+    /// The stage's layers unpacked for overlayfs, bottom first: each once per chain, ever. The
+    /// chain is of the layers' digests (checked when they came into the store); a config's
+    /// diffIDs are only claims, and a snapshot named by them could be another image's files.
     func snapshots(_ stage: Stage) throws -> [String] {
-        let chain = ChainID.of(stage.config.rootfs.diffIDs)
+        let chain = ChainID.of(stage.layers.map(\.digest))
         return try zip(stage.layers, chain).map { layer, chainID in
             try store.snapshot(chainID) { dir in
                 do {
@@ -178,7 +179,7 @@ extension Builder {
     func prepareForSteps(_ runtime: OCIRuntime) {
         guard !stepsPrepared else { return }
         stepsPrepared = true
-        runtime.removeStale()
+        runtime.removeStale { [store] in store.isAbandoned(tempName: $0) }
         store.removeWhatDeadBuildsLeft()
     }
 }

@@ -39,7 +39,7 @@ extension Builder {
                 if let from = m.from {
                     let s = try copySource(from, ins: ins, plan: plan, built: built, platform: platform, flag: "RUN --mount from")
                     p.stage = s
-                    p.key = "bind \(target) \(m.readOnly) from \(s.config.rootfs.diffIDs.map(\.description).joined(separator: ",")) \(source)"
+                    p.key = "bind \(target) \(m.readOnly) from \(s.layers.map(\.digest.description).joined(separator: ",")) \(source)"
                 } else {
                     let files = try contextFiles(source, value: value)
                     try context.hash(files.filter { context.files[$0].type == .file })
@@ -83,6 +83,8 @@ extension Builder {
     /// to be removed when the step ends, and a cache taken with sharing=locked stays locked until then.
     func attach(_ planned: [PlannedMount], to step: inout StepSpec, dir: String) throws -> [AnyObject] {
         var held: [AnyObject] = []
+        // Caches this step locked, by directory: a second mount of the same id shares the lock.
+        var locked: [String: CacheLock] = [:]
         for (n, p) in planned.enumerated() {
             let m = p.mount
             switch m.kind {
@@ -105,15 +107,26 @@ extension Builder {
                 }
                 step.binds.append(.init(source: source, destination: p.target, readOnly: m.readOnly))
             case .cache:
-                let (path, lock) = try cacheDirectory(m, dir: "\(dir)/cache-\(n)")
+                let (path, lock) = try cacheDirectory(m, dir: "\(dir)/cache-\(n)", locked: &locked)
                 if let lock { held.append(lock) }
                 let sub = Builder.cleanSource(m.source)
-                // Earlier steps wrote this directory: a link they left in it is not followed out.
-                if !sub.isEmpty { try FileManager.default.createDirectory(atPath: path + "/" + sub, withIntermediateDirectories: true) }
-                let source = try Builder.inside(path, sub)
+                var source = path
+                if !sub.isEmpty {
+                    // Earlier steps wrote this directory: its subdirectory is opened (and made)
+                    // one element at a time without following a link they left, and the runtime
+                    // mounts what was opened.
+                    let base = try FileTree.open(path)
+                    defer { close(base) }
+                    let fd: Int32
+                    do { fd = try FileTree.openDirectory(base, PathBytes(sub).components.map(\.bytes), create: true) } catch {
+                        throw BuildError("--mount: \(m.source) in the cache: \(error)")
+                    }
+                    held.append(OpenDirectory(fd))
+                    source = "/proc/\(getpid())/fd/\(fd)"
+                }
                 step.binds.append(.init(source: source, destination: p.target, readOnly: m.readOnly))
             case .tmpfs:
-                step.tmpfs.append(p.target)
+                step.tmpfs.append(.init(destination: p.target, size: m.sizeLimit))
             case .secret:
                 guard let given = options.secrets[m.secretID] else { continue }
                 let value = try secretValue(given, id: m.secretID)
@@ -174,7 +187,7 @@ extension Builder {
 
     /// The cache mount's directory: shared by every step that names its id; `locked` waits for
     /// the one using it; `private` takes a fresh one when it is in use.
-    func cacheDirectory(_ m: RunMount, dir: String) throws -> (String, AnyObject?) {
+    func cacheDirectory(_ m: RunMount, dir: String, locked: inout [String: CacheLock]) throws -> (String, AnyObject?) {
         let id = m.id.isEmpty ? (m.target as NSString).standardizingPath : m.id
         let path = try store.cacheMountPath(id: id)
         if !FileManager.default.fileExists(atPath: path) {
@@ -186,8 +199,13 @@ extension Builder {
         }
         let sharing = m.sharing ?? .shared
         guard sharing != .shared else { return (path, nil) }
-        let lock = try CacheLock(path + ".lock", wait: sharing == .locked)
-        if lock.held { return (path, lock) }
+        if locked[path] != nil { return (path, nil) }
+        // Waiting for another build's step lets this build's other platforms go on.
+        let lock = try unlocked { try CacheLock(path + ".lock", wait: sharing == .locked) }
+        if lock.held {
+            locked[path] = lock
+            return (path, lock)
+        }
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         chmod(dir, mode_t(m.mode ?? 0o755))
         chown(dir, m.uid ?? 0, m.gid ?? 0)
@@ -210,6 +228,13 @@ extension Builder {
             return data
         }
     }
+}
+
+/// A directory kept open while a step has it mounted through /proc/PID/fd.
+final class OpenDirectory {
+    let fd: Int32
+    init(_ fd: Int32) { self.fd = fd }
+    deinit { close(fd) }
 }
 
 /// An flock on a cache mount's lock file, released when this goes.

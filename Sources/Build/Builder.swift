@@ -137,7 +137,7 @@ public final class Builder: @unchecked Sendable {
         }
         if let failure = results.failures.compactMap({ $0 }).first { throw failure }
         let manifests = results.built.compactMap { $0 }
-        try context.saveStatCache { try store.writeAtomically($0, to: $1) }
+        try context.saveStatCache { try store.writeAtomically(to: $0, $1) }
         let top: Descriptor
         if manifests.count == 1 {
             top = manifests[0]
@@ -178,12 +178,7 @@ public final class Builder: @unchecked Sendable {
         return d
     }
 
-    static func timestamp(_ epoch: Int) -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime]
-        f.timeZone = TimeZone(identifier: "UTC")
-        return f.string(from: Date(timeIntervalSince1970: TimeInterval(epoch)))
-    }
+    static func timestamp(_ epoch: Int) -> String { Timestamp.rfc3339(epoch) }
 
     /// Adds the file and line of the instruction to errors that lack them.
     func located<T>(_ ins: Instruction, _ body: () throws -> T) throws -> T {

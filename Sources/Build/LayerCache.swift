@@ -28,44 +28,7 @@ final class LayerCache {
     }
 
     func key(_ entries: [LayerEntry]) throws -> Digest {
-        var text: [UInt8] = []
-        text.reserveCapacity(entries.count * 160)
-        func put(_ s: String) { text.append(contentsOf: s.utf8) }
-        func put(_ p: PathBytes) { text.append(contentsOf: p.bytes) }
-        func put(_ n: Int) {
-            if n == 0 { text.append(48); return }
-            var v = n
-            let start = text.count
-            while v > 0 { text.append(UInt8(48 + v % 10)); v /= 10 }
-            text[start...].reverse()
-        }
-        func digest(_ e: LayerEntry) throws -> String {
-            guard let d = e.contentDigest else { throw BuildError("\(e.path): no content digest") }
-            return d.hex
-        }
-        put("imagectl-layer-v1\n\(writer.compression)\n\(writer.epoch)\n")
-        for e in entries {
-            put(e.path)
-            text.append(0)
-            put(Int(e.mode))
-            text.append(32)
-            put(e.uid)
-            text.append(32)
-            put(e.gid)
-            switch e.kind {
-            case .file(_, let size):
-                put(" f ")
-                put(Int(size))
-                text.append(32)
-                put(try digest(e))
-            case .directory: put(" d")
-            case .symlink(let target): put(" l "); put(target)
-            case .hardlink(let target): put(" h "); put(target)
-            case .archive(_, let chown): put(chown ? " A " : " a "); put(try digest(e))
-            }
-            text.append(10)
-        }
-        return Digest.sha256(text)
+        try LayerKey.digest(entries, compression: writer.compression, epoch: writer.epoch)
     }
 
     /// The layer for the key: remembered, cached, or written from the entries, which `prepare`

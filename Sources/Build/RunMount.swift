@@ -156,6 +156,8 @@ struct RunMount: Equatable {
         case "t": scale = 1024 * 1024 * 1024 * 1024
         default: return nil
         }
-        return Int64(n * scale)
+        let bytes = (n * scale).rounded(.down)
+        guard bytes < 9.2e18 else { return nil }
+        return Int64(bytes)
     }
 }

@@ -14,7 +14,9 @@ final class StageRootfs: @unchecked Sendable {
     let store: Store
     let registries: Registries?
     private let lock = NSLock()
-    private var listings: [Digest: LayerListing] = [:]
+    private var indexes: [Digest: LayerIndex] = [:]
+    /// The entries of layers this build wrote, indexed only if a later step looks at them.
+    private var written: [Digest: [LayerEntry]] = [:]
     private var stacks: [[Digest]: StageFilesystem] = [:]
 
     init(store: Store, registries: Registries?) {
@@ -30,36 +32,51 @@ final class StageRootfs: @unchecked Sendable {
         lock.unlock()
         if let made { return made }
         var fs = StageFilesystem()
-        for l in layers { fs.apply(try listing(l)) }
+        for l in layers { fs.apply(try index(l)) }
         lock.lock()
         stacks[key] = fs
         lock.unlock()
         return fs
     }
 
-    /// One layer's listing: from memory, from the store's index, or read from the blob.
-    func listing(_ layer: Descriptor) throws -> LayerListing {
+    /// One layer's index: from memory, from the store, from the entries this build wrote it
+    /// from, or read from the blob (downloaded first when only its source is known) and kept.
+    func index(_ layer: Descriptor) throws -> LayerIndex {
         lock.lock()
-        let known = listings[layer.digest]
+        let known = indexes[layer.digest]
+        let entries = written[layer.digest]
         lock.unlock()
         if let known { return known }
-        let listing: LayerListing
-        if let data = store.layerIndex(layer.digest), let decoded = LayerIndex.decode(data) {
-            listing = decoded
+        let index: LayerIndex
+        if let data = store.layerIndex(layer.digest), let stored = LayerIndex(data: data) {
+            index = stored
+        } else if let entries {
+            index = LayerIndex(StageRootfs.listing(entries))
         } else {
             try ensureBlob(layer)
-            listing = try LayerReader.list(store.blobPath(layer.digest), name: "layer \(layer.digest.hex.prefix(12))")
-            store.putLayerIndex(LayerIndex.encode(listing), for: layer.digest)
+            let listing = try LayerReader.list(store.blobPath(layer.digest), name: "layer \(layer.digest.hex.prefix(12))")
+            let data = LayerIndex.encode(listing)
+            store.putLayerIndex(data, for: layer.digest)
+            index = LayerIndex(data: data)!
         }
         lock.lock()
-        listings[layer.digest] = listing
+        indexes[layer.digest] = index
+        written[layer.digest] = nil
         lock.unlock()
-        return listing
+        return index
     }
 
     /// A layer this build made: its listing is known from the entries it was written from, so
     /// later steps of the stage need not read it back. An ADD of an archive is read when asked.
+    /// Nothing is made of them until a step looks: a COPY of a large context on scratch never does.
     func remember(_ entries: [LayerEntry], as layer: Digest) {
+        guard !entries.contains(where: { if case .archive = $0.kind { return true } else { return false } }) else { return }
+        lock.lock()
+        if indexes[layer] == nil, written[layer] == nil { written[layer] = entries }
+        lock.unlock()
+    }
+
+    static func listing(_ entries: [LayerEntry]) -> LayerListing {
         var listing = LayerListing()
         for e in entries {
             var r = RootfsEntry(path: e.path, kind: .directory, mode: e.mode, uid: e.uid, gid: e.gid)
@@ -68,13 +85,11 @@ final class StageRootfs: @unchecked Sendable {
             case .directory: break
             case .symlink(let target): r.kind = .symlink; r.link = target
             case .hardlink(let target): r.kind = .hardlink; r.link = target
-            case .archive: return
+            case .archive: break
             }
             listing.entries.append(r)
         }
-        lock.lock()
-        listings[layer] = listings[layer] ?? listing
-        lock.unlock()
+        return listing
     }
 
     /// The users and groups of the filesystem the layers make, from its /etc/passwd and /etc/group.
@@ -84,12 +99,14 @@ final class StageRootfs: @unchecked Sendable {
                         group: try contents(of: "etc/group", fs: fs, layers: layers))
     }
 
-    /// A small file's bytes as the stack shows it: from the topmost layer that holds it.
+    /// A small file's bytes as the stack shows it: from the topmost layer that holds it, kept in
+    /// its index when the layer was listed, else read from the layer.
     func contents(of path: PathBytes, fs: StageFilesystem, layers: [Descriptor]) throws -> Data? {
         guard let real = try? fs.resolve(path), real.entry?.kind == .file else { return nil }
         for layer in layers.reversed() {
-            let l = try listing(layer)
-            if l.entries.contains(where: { $0.path == real.path && $0.kind == .file }) {
+            let index = try index(layer)
+            if index.kind(at: real.path) == .file {
+                if let kept = index.kept(real.path) { return kept }
                 try ensureBlob(layer)
                 return try LayerReader.contents(of: real.path, in: store.blobPath(layer.digest),
                                                 name: "layer \(layer.digest.hex.prefix(12))", limit: Accounts.maxBytes)

@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -28,6 +29,16 @@ static inline pid_t imagectl_spawn(const char *path, char *const argv[], char *c
         for (long fd = 3; fd < highest; fd++) close((int)fd);
     }
     signal(SIGPIPE, SIG_DFL);
+    // imagectl blocks SIGINT and SIGTERM for its signal thread; its children get them as usual.
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
     execve(path, argv, envp);
     _exit(127);
 }
+
+// Large blocks (a build context's records, a layer's entries) always from their own mappings,
+// returned to the kernel when freed. glibc otherwise raises this threshold each time such a block
+// is freed, up to 32 MB, after which they come from the heap and stay resident after use.
+static inline void imagectl_fix_mmap_threshold(void) { mallopt(M_MMAP_THRESHOLD, 128 * 1024); }
+

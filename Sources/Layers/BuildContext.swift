@@ -1,31 +1,13 @@
 import Foundation
 import OCI
 
-/// One file, directory or symlink of the build context, as `lstat` saw it.
-public struct ContextFile: Hashable, Sendable {
-    public enum FileType: Sendable { case file, directory, symlink }
-    /// Relative to the context root, without leading "./".
-    public var path: PathBytes
-    public var type: FileType
-    public var mode: UInt32
-    public var size: Int64
-    public var mtime: Int64
-    public var ctime: Int64
-    public var inode: UInt64
-    public var device: UInt64
-    public var links: UInt64
-    public var linkTarget: PathBytes?
-    /// The SHA-256 of the content, once known (from the stat cache or hashed in this build).
-    public var digest: Digest?
-}
-
 /// A snapshot of the build context: every file not excluded by its ignore file (`.dockerignore` and
 /// the others `DockerIgnore.file` names), sorted by path, from one walk of `fstatat` calls. Content
 /// digests come from the stat cache or are hashed on demand.
 public final class BuildContext: @unchecked Sendable {
     public let root: String
     public let ignore: DockerIgnore
-    public private(set) var files: [ContextFile] = []
+    public private(set) var files: ContextFiles
     let statCachePath: String?
     let startedAt: Int64
     private var dirty = false
@@ -41,66 +23,62 @@ public final class BuildContext: @unchecked Sendable {
         ignore = try DockerIgnore.file(context: self.root, containerfile: containerfile).map { try DockerIgnore(contentsOf: $0) }
             ?? DockerIgnore()
         self.statCachePath = statCachePath
-        // The stat records are read on another core while this one starts the walk.
-        let records = StatCache.Loader(path: statCachePath)
-        files = try ContextWalker(root: self.root, ignore: ignore).walk()
-        files.sort { $0.path < $1.path }
-        StatCache.merge(records.wait(), into: &files)
+        files = try ContextWalker(root: self.root, ignore: ignore, records: statCachePath.flatMap(StatCache.File.init)).walk()
     }
 
     public func absolute(_ rel: PathBytes) -> PathBytes { PathBytes(root).appending(rel) }
 
     /// The index of a path, by binary search.
     public func index(of path: PathBytes) -> Int? {
-        let i = lowerBound(path)
-        return i < files.count && files[i].path == path ? i : nil
+        path.bytes.withUnsafeBytes { key in
+            let i = files.lowerBound(key)
+            guard i < files.count, files.withPath(i, { ContextFiles.compare($0, key) == 0 }) else { return nil }
+            return i
+        }
     }
 
-    /// The indexes of everything below a directory ("" is the root), in path order.
+    /// The indexes of everything below a directory ("" is the root), in path order: one run,
+    /// found by two binary searches.
     public func indexes(under dir: PathBytes) -> Range<Int> {
         if dir.isEmpty { return 0..<files.count }
-        let prefix = PathBytes(dir.bytes + [0x2f])
-        let start = lowerBound(prefix)
-        var end = start
-        while end < files.count, files[end].path.hasPrefix(prefix) { end += 1 }
-        return start..<end
-    }
-
-    private func lowerBound(_ path: PathBytes) -> Int {
-        var lo = 0
-        var hi = files.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if files[mid].path < path { lo = mid + 1 } else { hi = mid }
+        return (dir.bytes + [0x2f]).withUnsafeBytes { prefix in
+            files.lowerBound(prefix)..<files.lowerBound(prefix, prefixOnly: true)
         }
-        return lo
     }
 
     /// Makes sure the files at these indexes have content digests: those the stat cache did not
     /// vouch for are hashed on every core.
     public func hash(_ indexes: [Int]) throws {
-        var missing: [Int] = []
-        files.withUnsafeBufferPointer { all in
-            for i in indexes where all[i].type == .file && all[i].digest == nil { missing.append(i) }
-        }
+        let missing = indexes.filter { files.records[$0].type == .file && files.records[$0].digest == nil }
         guard !missing.isEmpty else { return }
         let results = UnsafeMutableBufferPointer<Result<Digest, Error>?>.allocate(capacity: missing.count)
         results.initialize(repeating: nil)
-        defer { results.deallocate() }
-        nonisolated(unsafe) let slots = results
-        let paths = missing.map { absolute(files[$0].path) }
-        DispatchQueue.concurrentPerform(iterations: paths.count) { i in
-            slots[i] = Result { try FileReader.sha256(paths[i]) }
+        defer {
+            results.deinitialize()
+            results.deallocate()
         }
-        for (k, i) in missing.enumerated() { files[i].digest = try results[k]!.get() }
+        nonisolated(unsafe) let slots = results
+        do {
+            // A second reference to the files for the workers, gone before they are written to
+            // (or the write would copy them all).
+            let all = files
+            let base = PathBytes(root)
+            DispatchQueue.concurrentPerform(iterations: missing.count) { k in
+                slots[k] = Result { try FileReader.sha256(base.appending(all.path(missing[k]))) }
+            }
+        }
+        for (k, i) in missing.enumerated() { files.records[i].digest = try results[k]!.get() }
         hashedFiles += missing.count
         dirty = true
     }
 
-    /// Writes the stat records through `write(data, path)`, which must replace the file atomically.
-    public func saveStatCache(_ write: (Data, String) throws -> Void) throws {
+    /// Writes the stat records through `write(path, fill)`, which must hand `fill` a file
+    /// descriptor to write to and replace the file at `path` atomically when it returns true.
+    public func saveStatCache(_ write: (String, (Int32) -> Bool) throws -> Void) throws {
         guard dirty, let statCachePath else { return }
-        try write(StatCache.encode(files, startedAt: startedAt), statCachePath)
+        let files = self.files
+        let startedAt = self.startedAt
+        try write(statCachePath) { StatCache.write(files, startedAt: startedAt, to: $0) }
         dirty = false
     }
 }

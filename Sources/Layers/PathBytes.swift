@@ -26,6 +26,25 @@ public struct PathBytes: Hashable, Comparable, Sendable, ExpressibleByStringLite
 
     public var isEmpty: Bool { bytes.isEmpty }
 
+    /// Byte order of two names where they lie (memcmp's, a prefix first): negative, zero or positive.
+    public static func compare(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Int {
+        let common = Swift.min(a.count, b.count)
+        if common > 0 {
+            let c = memcmp(a.baseAddress!, b.baseAddress!, common)
+            if c != 0 { return Int(c) }
+        }
+        return a.count - b.count
+    }
+
+    /// All the bytes at once: the synthesized hash fed them to the hasher one at a time, most of
+    /// the cost of a dictionary of paths.
+    public func hash(into hasher: inout Hasher) {
+        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+        hasher.combine(bytes.count)
+    }
+
+    public static func == (a: PathBytes, b: PathBytes) -> Bool { a.bytes == b.bytes }
+
     /// Byte order, as Go's sort of names (and so BuildKit's layers) has it.
     public static func < (a: PathBytes, b: PathBytes) -> Bool {
         let common = min(a.bytes.count, b.bytes.count)
@@ -42,7 +61,13 @@ public struct PathBytes: Hashable, Comparable, Sendable, ExpressibleByStringLite
     public func appending(_ component: PathBytes) -> PathBytes {
         if isEmpty { return component }
         if component.isEmpty { return self }
-        return PathBytes(bytes + [0x2f] + component.bytes)
+        // One allocation of the final size: COPY makes one of these per file it copies.
+        var joined: [UInt8] = []
+        joined.reserveCapacity(bytes.count + 1 + component.bytes.count)
+        joined.append(contentsOf: bytes)
+        joined.append(0x2f)
+        joined.append(contentsOf: component.bytes)
+        return PathBytes(joined)
     }
 
     /// The path without its first `count` bytes.

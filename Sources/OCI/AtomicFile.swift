@@ -4,6 +4,12 @@ import Foundation
 /// written whole (blobs, records, layouts, tars, config.json) goes through here.
 public enum AtomicFile {
     public static func write(_ data: Data, to path: String, tempPath tmp: String, mode: mode_t = 0o644) throws {
+        try write(to: path, tempPath: tmp, mode: mode) { writeAll($0, data) }
+    }
+
+    /// The same for a file written in pieces: `fill` writes to the descriptor and returns false
+    /// (errno set) when a write failed.
+    public static func write(to path: String, tempPath tmp: String, mode: mode_t = 0o644, _ fill: (Int32) throws -> Bool) throws {
         let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         guard fd >= 0 else { throw OCIError.io(tmp, String(cString: strerror(errno))) }
         var ok = false
@@ -11,7 +17,7 @@ public enum AtomicFile {
             close(fd)
             if !ok { unlink(tmp) }
         }
-        guard writeAll(fd, data), fsync(fd) == 0 else { throw OCIError.io(path, String(cString: strerror(errno))) }
+        guard try fill(fd), fsync(fd) == 0 else { throw OCIError.io(path, String(cString: strerror(errno))) }
         try commit(tempPath: tmp, to: path)
         ok = true
     }

@@ -145,7 +145,7 @@ extension Pipeline {
         let git = try GitContext.current(environment: env, directory: options.context, defaultBranch: target.defaultBranch)
         let epoch = env["SOURCE_DATE_EPOCH"] != nil ? options.epoch : (git.commitTime ?? options.epoch)
         options.created = epoch
-        let created = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval(epoch)))
+        let created = Timestamp.rfc3339(epoch)
         for (k, v) in git.labels(version: try git.tags(shortShaLength: try GitContext.shortShaLength(env)).first, created: created)
         where options.labels[k] == nil {
             options.labels[k] = v

@@ -9,9 +9,20 @@ public enum LayerReader {
     /// Entries one layer may hold (a full distribution image has tens of thousands).
     public static let maxEntries = 2_000_000
 
+    /// Files whose bytes a listing keeps: what `--chown` and `USER` by name read from a base, so
+    /// the layer that holds them is not read a second time.
+    public static let keptFiles: Set<PathBytes> = ["etc/passwd", "etc/group"]
+
     public static func list(_ path: String, name: String) throws -> LayerListing {
         var listing = LayerListing()
-        try forEach(path, name: name) { _, entry, clean in
+        try forEach(path, name: name) { archive, entry, clean in
+            if keptFiles.contains(clean) {
+                listing.kept[clean] = nil
+                if archive_entry_filetype(entry) == IMAGECTL_AE_IFREG, archive_entry_hardlink(entry) == nil,
+                   archive_entry_size(entry) <= Int64(LayerIndex.maxKept) {
+                    listing.kept[clean] = try data(archive, name: name, limit: LayerIndex.maxKept)
+                }
+            }
             guard listing.entries.count + listing.whiteouts.count < maxEntries else {
                 throw RootfsError("\(name): more than \(maxEntries) entries")
             }
@@ -20,7 +31,11 @@ public enum LayerReader {
             if base == ".wh..wh..opq" {
                 listing.opaque.append(parent)
             } else if base.hasPrefix(".wh.") {
-                listing.whiteouts.append(parent.appending(base.dropFirst(4)))
+                let gone = base.dropFirst(4)
+                guard !gone.isEmpty, gone != ".", gone != ".." else {
+                    throw RootfsError("\(name): the whiteout \(clean) names no file; the layer is refused")
+                }
+                listing.whiteouts.append(parent.appending(gone))
             } else {
                 listing.entries.append(try describe(entry, at: clean, name: name))
             }
@@ -38,18 +53,23 @@ public enum LayerReader {
             guard archive_entry_filetype(entry) == IMAGECTL_AE_IFREG else { return true }
             let size = archive_entry_size(entry)
             guard size >= 0, size <= Int64(limit) else { throw RootfsError("\(name): /\(file) is larger than \(limit) bytes") }
-            var data = Data()
-            var buf = [UInt8](repeating: 0, count: 1 << 16)
-            while true {
-                let n = buf.withUnsafeMutableBytes { archive_read_data(archive, $0.baseAddress, $0.count) }
-                if n == 0 { break }
-                guard n > 0, data.count + n <= limit else { throw RootfsError("\(name): a damaged layer: \(message(archive))") }
-                data.append(contentsOf: buf[0..<n])
-            }
-            found = data
+            found = try data(archive, name: name, limit: limit)
             return true
         }
         return found
+    }
+
+    /// The current entry's bytes, at most `limit` of them.
+    static func data(_ archive: OpaquePointer, name: String, limit: Int) throws -> Data {
+        var data = Data()
+        var buf = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = buf.withUnsafeMutableBytes { archive_read_data(archive, $0.baseAddress, $0.count) }
+            if n == 0 { break }
+            guard n > 0, data.count + n <= limit else { throw RootfsError("\(name): a damaged layer: \(message(archive))") }
+            data.append(contentsOf: buf[0..<n])
+        }
+        return data
     }
 
     /// Walks the layer's entries with their cleaned names (a name that climbs out of the root

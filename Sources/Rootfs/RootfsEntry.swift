@@ -1,3 +1,4 @@
+import Foundation
 import Layers
 
 /// One thing a layer holds, as a stage's filesystem sees it: no contents, only what COPY's
@@ -35,6 +36,9 @@ public struct LayerListing: Hashable, Sendable {
     public var entries: [RootfsEntry] = []
     public var whiteouts: [PathBytes] = []
     public var opaque: [PathBytes] = []
+    /// The bytes of the few small files a build reads from a base (/etc/passwd and /etc/group),
+    /// kept when the layer is listed so that it is read once, not again for them.
+    public var kept: [PathBytes: Data] = [:]
 
     public init(entries: [RootfsEntry] = [], whiteouts: [PathBytes] = [], opaque: [PathBytes] = []) {
         self.entries = entries

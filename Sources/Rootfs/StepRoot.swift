@@ -1,5 +1,6 @@
 import Foundation
 import Layers
+import OCI
 
 /// The root filesystem one RUN step runs in: the stage's layers as overlayfs lower directories,
 /// a writable upper directory for what the step changes, mounted at `merged`. Mount points the
@@ -11,6 +12,7 @@ public final class StepRoot {
     var upper: String { dir + "/upper" }
     private var mounted = false
     private var stubs: Set<PathBytes> = []
+    private var interruption: Int?
 
     /// `lowers`: layer directories, bottom first.
     public init(lowers: [String], dir: String) throws {
@@ -18,6 +20,11 @@ public final class StepRoot {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         try OverlayMount.mount(lowers: lowers.reversed(), upper: upper, work: dir + "/work", at: merged)
         mounted = true
+        let (dir, merged) = (dir, merged)
+        interruption = Interruption.register {
+            OverlayMount.unmount(merged)
+            FileTree.removeTree(dir)
+        }
     }
 
     /// Records which of `points` (absolute paths in the step) the root lacks, with their missing parents.
@@ -31,18 +38,6 @@ public final class StepRoot {
                 rel = rel.parent
             }
         }
-    }
-
-    /// Makes the working directory when the root lacks it, as BuildKit does: it is part of the step's layer.
-    public func ensureDirectory(_ path: String) throws {
-        let full = merged + "/" + (CleanPath.relative(PathBytes(path), above: .clamp)?.description ?? "")
-        var isDir: ObjCBool = false
-        if FileManager.default.fileExists(atPath: full, isDirectory: &isDir) {
-            guard isDir.boolValue else { throw RootfsError("the working directory \(path) is not a directory") }
-            return
-        }
-        try FileManager.default.createDirectory(atPath: full, withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o755])
     }
 
     /// What the step changed, as layer entries (read once the filesystem is unmounted).
@@ -59,7 +54,9 @@ public final class StepRoot {
     /// Unmounts and removes everything of the step.
     public func remove() {
         unmount()
-        try? FileManager.default.removeItem(atPath: dir)
+        FileTree.removeTree(dir)
+        if let interruption { Interruption.unregister(interruption) }
+        interruption = nil
     }
 
     deinit { remove() }

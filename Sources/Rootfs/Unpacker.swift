@@ -1,6 +1,7 @@
 import CArchive
 import Foundation
 import Layers
+import OCI
 
 /// Unpacks layers, bottom first, into a directory as a container runtime would: each layer's
 /// whiteouts and opaque directories remove what the layers below put there, then its entries are
@@ -14,26 +15,29 @@ public enum Unpacker {
         guard let real = realpath(dir, nil) else { throw RootfsError("\(dir): \(String(cString: strerror(errno)))") }
         let root = String(cString: real)
         free(real)
+        let rootFD = try FileTree.open(root)
+        defer { close(rootFD) }
         for layer in layers {
             let listing = try LayerReader.list(layer.path, name: layer.name)
-            for gone in listing.whiteouts { try remove(root, gone, keepSelf: false) }
-            for emptied in listing.opaque { try remove(root, emptied, keepSelf: true) }
+            for gone in listing.whiteouts { remove(rootFD, gone, keepSelf: false) }
+            for emptied in listing.opaque { remove(rootFD, emptied, keepSelf: true) }
             try extract(layer.path, name: layer.name, into: root)
         }
     }
 
-    /// Deletes `path` below `root` (or only what it holds), never following a link out of it.
-    static func remove(_ root: String, _ path: PathBytes, keepSelf: Bool) throws {
-        let full = PathBytes(root).appending(path)
-        var st = stat()
-        guard full.withCString({ lstat($0, &st) }) == 0 else { return }
-        if st.st_mode & S_IFMT != S_IFDIR {
-            if !keepSelf { _ = full.withCString { unlink($0) } }
+    /// Deletes `path` below the root (or only what it holds). Every directory on the way is
+    /// opened without following a link: a whiteout under a link removes nothing.
+    static func remove(_ rootFD: Int32, _ path: PathBytes, keepSelf: Bool) {
+        let parts = path.components.map(\.bytes)
+        if keepSelf {
+            guard let dir = try? FileTree.openDirectory(rootFD, parts, create: false) else { return }
+            defer { close(dir) }
+            for name in FileTree.entries(dir) { FileTree.remove(name, in: dir) }
             return
         }
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: full.description)) ?? []
-        for n in names { try remove(root, path.appending(PathBytes(n)), keepSelf: false) }
-        if !keepSelf { _ = full.withCString { rmdir($0) } }
+        guard let last = parts.last, let parent = try? FileTree.openDirectory(rootFD, Array(parts.dropLast()), create: false) else { return }
+        defer { close(parent) }
+        FileTree.remove(last, in: parent)
     }
 
     /// Writes the layer's entries under `root`; `special` may take an entry first (a whiteout) and
@@ -56,6 +60,7 @@ public enum Unpacker {
                 }
                 prefix.appending(target).withCString { archive_entry_copy_hardlink(entry, $0) }
             }
+            dropTrustedXattrs(entry)
             guard archive_write_header(disk, entry) >= ARCHIVE_WARN else { throw failure(disk, name) }
             var buf: UnsafeRawPointer?
             var size = 0
@@ -70,6 +75,26 @@ public enum Unpacker {
             return false
         }
         guard archive_write_close(disk) >= ARCHIVE_WARN else { throw failure(disk, name) }
+    }
+
+    /// `trusted.*` attributes steer the kernel (overlayfs's redirects and opaque markers among
+    /// them): a layer's are not written to disk; user.* and security.* are.
+    static func dropTrustedXattrs(_ entry: OpaquePointer) {
+        guard archive_entry_xattr_reset(entry) > 0 else { return }
+        var kept: [(String, [UInt8])] = []
+        var dropped = false
+        var name: UnsafePointer<CChar>?
+        var value: UnsafeRawPointer?
+        var size = 0
+        while archive_entry_xattr_next(entry, &name, &value, &size) == ARCHIVE_OK {
+            guard let name else { continue }
+            let key = String(cString: name)
+            if key.hasPrefix("trusted.") { dropped = true; continue }
+            kept.append((key, value.map { Array(UnsafeRawBufferPointer(start: $0, count: size)) } ?? []))
+        }
+        guard dropped else { return }
+        archive_entry_xattr_clear(entry)
+        for (key, bytes) in kept { bytes.withUnsafeBytes { archive_entry_xattr_add_entry(entry, key, $0.baseAddress, $0.count) } }
     }
 
     static func failure(_ a: OpaquePointer, _ name: String) -> RootfsError {

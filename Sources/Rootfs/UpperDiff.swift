@@ -26,7 +26,13 @@ public enum UpperDiff {
                 let path = rel.appending(name)
                 let full = root.appending(path)
                 var st = stat()
-                guard full.withCString({ lstat($0, &st) }) == 0 else { continue }
+                guard full.withCString({ lstat($0, &st) }) == 0 else {
+                    throw RootfsError("/\(path.description.prefix(200)): \(String(cString: strerror(errno))) (a step's paths must fit in \(PATH_MAX) bytes)")
+                }
+                // A name a layer reads as a whiteout cannot be a file in one.
+                if name.bytes.starts(with: Array(".wh.".utf8)) {
+                    throw RootfsError("the step made /\(path), and a layer cannot hold a name starting with .wh. (it means a deleted file)")
+                }
                 guard out.count < maxEntries else { throw RootfsError("the step changed more than \(maxEntries) files") }
                 let mode = UInt32(st.st_mode) & 0o7777
                 var e = LayerEntry(path: path, kind: .directory, mode: mode, uid: Int(st.st_uid), gid: Int(st.st_gid))

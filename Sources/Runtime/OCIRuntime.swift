@@ -1,4 +1,5 @@
 import Foundation
+import OCI
 import Processes
 
 /// An OCI runtime (runc, or crun) run as a child process for each step: no daemon, and nothing
@@ -38,6 +39,9 @@ public struct OCIRuntime: Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         try encoder.encode(spec).write(to: URL(fileURLWithPath: bundle + "/config.json"))
+        let runtime = self
+        let token = Interruption.register { runtime.delete(id) }
+        defer { Interruption.unregister(token) }
         let child = try ChildProcess(path, [name, "--root", stateRoot, "run", "--bundle", bundle, id],
                                      environment: ["PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
                                      feedsInput: false, onOutput: output)
@@ -55,10 +59,11 @@ public struct OCIRuntime: Sendable {
         }
     }
 
-    /// Removes every container under this state root: what an imagectl killed mid-step left.
-    public func removeStale() {
+    /// Removes the containers under this state root that `abandoned` says no live build owns:
+    /// what an imagectl killed mid-step left. Another build's running step is left alone.
+    public func removeStale(abandoned: (String) -> Bool) {
         guard let ids = try? FileManager.default.contentsOfDirectory(atPath: stateRoot) else { return }
-        for id in ids { delete(id) }
+        for id in ids where abandoned(id) { delete(id) }
     }
 }
 

@@ -48,6 +48,7 @@ struct RuntimeSpec: Encodable {
         var maskedPaths: [String]
         var readonlyPaths: [String]
         var resources: Resources
+        var seccomp: Seccomp?
         var uidMappings: [IDMapping]?
         var gidMappings: [IDMapping]?
     }
@@ -60,6 +61,57 @@ struct RuntimeSpec: Encodable {
         var containerID: UInt32
         var hostID: UInt32
         var size: UInt32
+    }
+
+    /// A system-call filter: everything allowed but what Docker's default profile refuses a
+    /// container without CAP_SYS_ADMIN (kernel modules, keyrings, bpf, mounts, new user and other
+    /// namespaces, io_uring, ...), so a step cannot win capabilities in a user namespace of its own.
+    struct Seccomp: Encodable {
+        var defaultAction = "SCMP_ACT_ALLOW"
+        var architectures: [String]
+        var syscalls: [Rule]
+
+        struct Rule: Encodable {
+            var names: [String]
+            var action = "SCMP_ACT_ERRNO"
+            var errnoRet: UInt32 = 1
+            var args: [Arg]?
+        }
+
+        struct Arg: Encodable {
+            var index: UInt32
+            var value: UInt64
+            var valueTwo: UInt64
+            var op: String
+        }
+
+        static let denied = [
+            "acct", "add_key", "bpf", "clock_adjtime", "clock_settime", "create_module", "delete_module", "finit_module",
+            "fsconfig", "fsmount", "fsopen", "fspick", "get_kernel_syms", "init_module", "io_uring_enter", "io_uring_register",
+            "io_uring_setup", "ioperm", "iopl", "kexec_file_load", "kexec_load", "keyctl", "lookup_dcookie", "mount",
+            "mount_setattr", "move_mount", "name_to_handle_at", "nfsservctl", "open_by_handle_at", "open_tree", "perf_event_open",
+            "pivot_root", "query_module", "quotactl", "reboot", "request_key", "setns", "settimeofday", "stime", "swapoff",
+            "swapon", "_sysctl", "sysfs", "umount", "umount2", "unshare", "uselib", "userfaultfd", "ustat", "vm86", "vm86old",
+        ]
+
+        /// Namespace flags of clone(2): CLONE_NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET.
+        static let namespaceFlags: [UInt64] = [0x0002_0000, 0x0200_0000, 0x0400_0000, 0x0800_0000, 0x1000_0000, 0x2000_0000, 0x4000_0000]
+
+        static func forHost() -> Seccomp {
+            #if arch(arm64)
+            let arches = ["SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM"]
+            // clone's flags are its first argument on x86 and arm alike.
+            #else
+            let arches = ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"]
+            #endif
+            var rules = [Rule(names: denied)]
+            for flag in namespaceFlags {
+                rules.append(Rule(names: ["clone"], args: [Arg(index: 0, value: flag, valueTwo: flag, op: "SCMP_CMP_MASKED_EQ")]))
+            }
+            // clone3's flags sit in memory a filter cannot read: ENOSYS sends libc back to clone.
+            rules.append(Rule(names: ["clone3"], errnoRet: 38))
+            return Seccomp(architectures: arches, syscalls: rules)
+        }
     }
 
     struct Resources: Encodable {

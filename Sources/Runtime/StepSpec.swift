@@ -31,11 +31,21 @@ public struct StepSpec: Sendable {
     public var hostname: String
     public var network: Network
     public var binds: [Bind]
-    /// Directories that are an empty tmpfs in the step.
-    public var tmpfs: [String]
+    /// An empty tmpfs at `destination`, of at most `size` bytes (the kernel's default, half the
+    /// memory, when nil).
+    public struct Tmpfs: Sendable, Equatable {
+        public var destination: String
+        public var size: Int64?
+        public init(destination: String, size: Int64? = nil) {
+            self.destination = destination
+            self.size = size
+        }
+    }
+
+    public var tmpfs: [Tmpfs]
 
     public init(args: [String], env: [String], cwd: String, uid: UInt32 = 0, gid: UInt32 = 0, additionalGids: [UInt32] = [],
-                hostname: String = "buildkitsandbox", network: Network = .host, binds: [Bind] = [], tmpfs: [String] = []) {
+                hostname: String = "buildkitsandbox", network: Network = .host, binds: [Bind] = [], tmpfs: [Tmpfs] = []) {
         self.args = args
         self.env = env
         self.cwd = cwd
@@ -51,7 +61,7 @@ public struct StepSpec: Sendable {
     /// The mount points the step gets over its root filesystem, for telling what the runtime made
     /// from what the step wrote.
     public var mountPoints: [String] {
-        RuntimeSpec.baseMounts.map(\.destination) + ["/etc/hosts", "/etc/resolv.conf"] + binds.map(\.destination) + tmpfs
+        RuntimeSpec.baseMounts.map(\.destination) + ["/etc/hosts", "/etc/resolv.conf"] + binds.map(\.destination) + tmpfs.map(\.destination)
     }
 
     /// The runtime spec for this step over the root filesystem at `rootfs`, with the network
@@ -69,7 +79,8 @@ public struct StepSpec: Sendable {
             mounts.append(.init(destination: b.destination, type: "bind", source: b.source, options: ["rbind", b.readOnly ? "ro" : "rw"]))
         }
         for t in tmpfs {
-            mounts.append(.init(destination: t, type: "tmpfs", source: "tmpfs", options: ["nosuid", "nodev", "mode=1777"]))
+            mounts.append(.init(destination: t.destination, type: "tmpfs", source: "tmpfs",
+                                options: ["nosuid", "nodev", "mode=1777"] + (t.size.map { ["size=\($0)"] } ?? [])))
         }
         return RuntimeSpec(
             process: .init(user: .init(uid: uid, gid: gid, additionalGids: additionalGids.isEmpty ? nil : additionalGids),
@@ -77,6 +88,6 @@ public struct StepSpec: Sendable {
                            capabilities: .init(bounding: caps, effective: effective, permitted: effective)),
             root: .init(path: rootfs), hostname: hostname, mounts: mounts,
             linux: .init(namespaces: namespaces, maskedPaths: RuntimeSpec.maskedPaths, readonlyPaths: RuntimeSpec.readonlyPaths,
-                         resources: .init(devices: [.init(allow: false, access: "rwm")])))
+                         resources: .init(devices: [.init(allow: false, access: "rwm")]), seccomp: .forHost()))
     }
 }

@@ -55,7 +55,7 @@ final class Lease: @unchecked Sendable {
         guard !id.isEmpty else { return }
         let tmp = root + "/tmp"
         for name in (try? FileManager.default.contentsOfDirectory(atPath: tmp)) ?? [] where Lease.owner(ofTemp: name) == id {
-            try? FileManager.default.removeItem(atPath: "\(tmp)/\(name)")
+            FileTree.removeTree("\(tmp)/\(name)")
         }
         if fd >= 0 {
             unlink("\(root)/leases/\(id)")

@@ -25,7 +25,8 @@ extension Store {
             let leases = try Lease.live(root: root)
             for name in (try? FileManager.default.contentsOfDirectory(atPath: tmpDir)) ?? [] {
                 if let owner = Lease.owner(ofTemp: name), leases.ids.contains(owner) { continue }
-                if (try? FileManager.default.removeItem(atPath: "\(tmpDir)/\(name)")) != nil { r.tempFilesRemoved += 1 }
+                FileTree.removeTree("\(tmpDir)/\(name)")
+                if access("\(tmpDir)/\(name)", F_OK) != 0 { r.tempFilesRemoved += 1 }
             }
             pruneSnapshots(live: leases.digests, all: all, into: &r)
             var roots = leases.digests

@@ -21,12 +21,12 @@ extension Store {
         do {
             try fill(tmp)
         } catch {
-            try? FileManager.default.removeItem(atPath: tmp)
+            FileTree.removeTree(tmp)
             throw error
         }
         if rename(tmp, path) != 0 {
             let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(atPath: tmp)
+            FileTree.removeTree(tmp)
             // Another build made it first: theirs is the same.
             guard access(path, F_OK) == 0 else { throw StoreError.io(path, reason) }
         }
@@ -40,7 +40,8 @@ extension Store {
         for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] {
             if let d = try? Digest(parsing: "sha256:" + name), live.contains(d) { continue }
             let size = Store.treeSize(dir + "/" + name)
-            if (try? FileManager.default.removeItem(atPath: dir + "/" + name)) != nil {
+            FileTree.removeTree(dir + "/" + name)
+            if access(dir + "/" + name, F_OK) != 0 {
                 r.snapshotsRemoved += 1
                 r.bytesFreed += size
             }
@@ -49,7 +50,8 @@ extension Store {
         let caches = root + "/cachemounts"
         for name in (try? FileManager.default.contentsOfDirectory(atPath: caches)) ?? [] where !name.hasSuffix(".lock") {
             let size = Store.treeSize(caches + "/" + name)
-            if (try? FileManager.default.removeItem(atPath: caches + "/" + name)) != nil {
+            FileTree.removeTree(caches + "/" + name)
+            if access(caches + "/" + name, F_OK) != 0 {
                 r.cacheMountsRemoved += 1
                 r.bytesFreed += size
             }
@@ -95,8 +97,14 @@ extension Store {
         guard let live = try? Lease.live(root: root).ids else { return }
         for name in (try? FileManager.default.contentsOfDirectory(atPath: tmpDir)) ?? [] {
             guard let owner = Lease.owner(ofTemp: name), !live.contains(owner) else { continue }
-            try? FileManager.default.removeItem(atPath: "\(tmpDir)/\(name)")
+            FileTree.removeTree("\(tmpDir)/\(name)")
         }
+    }
+
+    /// Whether the temp name (or a container named after one) belongs to a lease whose process is gone.
+    public func isAbandoned(tempName: String) -> Bool {
+        guard let owner = Lease.owner(ofTemp: tempName), let live = try? Lease.live(root: root).ids else { return false }
+        return !live.contains(owner)
     }
 
     /// mountinfo writes a space, tab, newline and backslash in a path as an octal escape.

@@ -84,6 +84,11 @@ public final class Store: Sendable {
     public func writeAtomically(_ data: Data, to path: String) throws {
         try AtomicFile.write(data, to: path, tempPath: tempPath("w"))
     }
+
+    /// The same for a file written in pieces through a descriptor (a context's stat records).
+    public func writeAtomically(to path: String, _ fill: (Int32) throws -> Bool) throws {
+        try AtomicFile.write(to: path, tempPath: tempPath("w"), fill)
+    }
 }
 
 public enum StoreError: Error, CustomStringConvertible {

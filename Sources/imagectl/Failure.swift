@@ -21,6 +21,8 @@ func fail(_ error: Error) -> ExitCode {
 /// Runs a command body and turns any error into `fail`.
 func guarded(_ body: () throws -> Void) throws {
     do { try body() } catch let e as ExitCode { throw e } catch let e as CleanExit { throw e } catch {
+        // The step failed because a signal stopped it: the signal's thread exits for us.
+        if Interruption.isStopping { while true { pause() } }
         throw fail(error)
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CProcess
 import OCI
 import Foundation
 
@@ -23,6 +24,27 @@ struct ImageCtl: ParsableCommand {
         // must surface as an error on that write, not kill the process with SIGPIPE mid-push.
         signal(SIGPIPE, SIG_IGN)
         SHA256.keepCryptoUntilExit()
+        imagectl_fix_mmap_threshold()
+        stopCleanlyOnSignals()
         main(nil)
+    }
+
+    /// SIGINT, SIGTERM and SIGHUP (a cancelled CI job, Ctrl-C) go to one thread that stops the
+    /// running step's container, unmounts its filesystem and removes its directory before exiting;
+    /// blocked everywhere else, from before any other thread exists.
+    static func stopCleanlyOnSignals() {
+        var set = sigset_t()
+        sigemptyset(&set)
+        for s in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&set, s) }
+        pthread_sigmask(SIG_BLOCK, &set, nil)
+        let signals = set
+        Thread.detachNewThread {
+            var mask = signals
+            var received: Int32 = 0
+            guard sigwait(&mask, &received) == 0 else { return }
+            Interruption.runAll()
+            standardError("imagectl: stopped by signal \(received)")
+            _exit(128 + received)
+        }
     }
 }

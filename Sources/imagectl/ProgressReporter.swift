@@ -53,6 +53,7 @@ final class ProgressReporter: @unchecked Sendable {
         }
         partial[key] = pending.count > 8192 ? Data() : pending
         guard !lines.isEmpty else { return }
+        lines = lines.map(ProgressReporter.printable)
         guard live else {
             for line in lines { standardError("[\(o.platform)] line \(o.line): \(line)") }
             return
@@ -64,6 +65,13 @@ final class ProgressReporter: @unchecked Sendable {
             windows.append((key, Array(lines.suffix(ProgressReporter.windowLines))))
         }
         draw()
+    }
+
+    /// A step's line without the control characters it could drive a terminal or a CI log with.
+    static func printable(_ line: String) -> String {
+        String(String.UnicodeScalarView(line.unicodeScalars.filter { s in
+            s == "\t" || !(s.value < 0x20 || (0x7f...0x9f).contains(s.value))
+        }))
     }
 
     /// Clears the lines the live window took.

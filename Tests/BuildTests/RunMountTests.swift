@@ -34,6 +34,7 @@ import Testing
         ("type=secret,id=a,source=b", "both source and id can't be set"), ("target=/x,bogus=1", "unexpected key 'bogus'"),
         ("target", "must be a key=value pair"), ("type=cache,target=/x,sharing=sometimes", "unsupported sharing value"),
         ("type=bind,from=$STAGE,target=/x", "doesn't support variable expansion"), ("type=tmpfs,target=/x,size=lots", "invalid value for size"),
+        ("type=tmpfs,target=/x,size=99999999999g", "invalid value for size"),
         ("type=ssh", "not supported"),
     ])
     func refusedAsBuildKitRefuses(_ spec: String, _ message: String) {

@@ -30,4 +30,19 @@ import Testing
     func rejectsInvalid(_ s: String) {
         #expect(throws: OCIError.self) { try Digest(parsing: s) }
     }
+
+    /// A SHA-256 is held as bytes; any other text is kept as it was given.
+    @Test func digestsKeepTheirText() throws {
+        let hex = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        let d = Digest(hex: hex)
+        #expect(d.hex == hex && d.algorithm == "sha256" && d.description == "sha256:" + hex)
+        #expect(d == Digest.sha256("abc"))
+        // Text that is not a SHA-256's 64 lowercase digits is kept as given, and differs from it.
+        let upper = Digest(hex: hex.uppercased())
+        #expect(upper.hex == hex.uppercased() && upper != d)
+        #expect(Digest(hex: "short").hex == "short")
+        #expect(Digest(algorithm: "sha512", hex: hex).description == "sha512:" + hex)
+        #expect(Digest(hex: String(repeating: "0", count: 64)) < d && d < Digest(hex: String(repeating: "f", count: 64)))
+        #expect(try JSONDecoder().decode([Digest].self, from: JSONEncoder().encode([d])) == [d])
+    }
 }

@@ -73,6 +73,80 @@ func makeLayer(_ dir: String, _ name: String, _ script: String) throws -> String
         #expect(fs.isDirectory(""))
     }
 
+    /// A whiteout and new entries in one layer: what was there goes, the new entries and the
+    /// parents they need are there; an opaque directory's new contents stay.
+    @Test func aLayerReplacesWhatItWhitesOut() {
+        var fs = StageFilesystem(layers: [LayerListing(entries: [Self.dir("a", uid: 7), Self.file("a/old"), Self.dir("d/e", uid: 7),
+                                                                 Self.file("d/e/old")])])
+        fs.apply(LayerListing(entries: [Self.file("a/b/new"), Self.file("d/e/f")], whiteouts: ["a"], opaque: ["d"]))
+        #expect(fs.entry(at: "a/old") == nil)
+        #expect(fs.entry(at: "a")?.uid == 0 && fs.isDirectory("a/b"))
+        #expect(fs.entry(at: "a/b/new") != nil)
+        #expect(fs.entry(at: "d/e")?.uid == 0)
+        #expect(fs.entry(at: "d/e/old") == nil && fs.entry(at: "d/e/f") != nil)
+        #expect(fs.paths == ["a", "a/b", "a/b/new", "d", "d/e", "d/e/f"])
+        #expect(fs.entries(below: "d").map(\.path) == ["d/e", "d/e/f"])
+        // A directory a higher layer only fills keeps the lower layer's owner.
+        fs.apply(LayerListing(entries: [Self.file("d/e/g")]))
+        #expect(fs.entry(at: "d")?.kind == .directory && fs.entry(at: "d/e/f") != nil && fs.entry(at: "d/e/g") != nil)
+        #expect(StageFilesystem(layers: [LayerListing(entries: [Self.dir("x", uid: 7)]), LayerListing(entries: [Self.file("x/y")])])
+            .entry(at: "x")?.uid == 7)
+    }
+
+    /// Lookups from the top layer down give what merging the layers in order gave (the way the
+    /// stack was made before), on random stacks of directories, files, whiteouts and opaque
+    /// directories whose layers, like any a filesystem makes, put nothing below a file.
+    @Test(arguments: 1...40)
+    func agreesWithMergingTheLayers(seed: UInt64) {
+        var rng = SplitMix(seed)
+        let names: [PathBytes] = ["a", "b", "a-x", "a.y", "a0"]
+        func path(_ depth: Int) -> PathBytes { PathBytes(joining: (0..<depth).map { _ in names[rng.below(names.count)] }) }
+        var merged: [PathBytes: RootfsEntry] = [:]
+        var fs = StageFilesystem()
+        for _ in 0..<(1 + rng.below(5)) {
+            var layer = LayerListing()
+            for _ in 0..<rng.below(12) {
+                let p = path(1 + rng.below(4))
+                // Nothing below a file: not in this layer, and not below a file of the stack.
+                let ancestors = Array(sequence(first: p.parent) { $0.isEmpty ? nil : $0.parent }.dropLast())
+                if ancestors.contains(where: { a in layer.entries.contains { $0.path == a && $0.kind == .file } || merged[a].map { $0.kind == .file } ?? false })
+                    || layer.entries.contains(where: { $0.path.isBelow(p) || $0.path == p })
+                    || merged.keys.contains(where: { $0.isBelow(p) }) && rng.below(2) == 0 {
+                    continue
+                }
+                layer.entries.append(rng.below(3) == 0 ? Self.file(p) : Self.dir(p, uid: rng.below(3)))
+            }
+            for _ in 0..<rng.below(3) { (rng.below(2) == 0 ? { layer.whiteouts.append($0) } : { layer.opaque.append($0) })(path(1 + rng.below(2))) }
+            // The merge, as unpacking in order does it.
+            let gone = Set(layer.whiteouts)
+            let emptied = Set(layer.opaque)
+            merged = merged.filter { p, _ in
+                var a = p
+                var first = true
+                while true {
+                    if gone.contains(a) || (!first && emptied.contains(a)) { return false }
+                    if a.isEmpty { return true }
+                    a = a.parent
+                    first = false
+                }
+            }
+            for e in layer.entries {
+                if let old = merged[e.path], old.kind == .directory, e.kind != .directory { merged = merged.filter { !$0.key.isBelow(e.path) } }
+                merged[e.path] = e
+                var parent = e.path.parent
+                while !parent.isEmpty, merged[parent] == nil {
+                    merged[parent] = RootfsEntry(path: parent, kind: .directory, mode: 0o755)
+                    parent = parent.parent
+                }
+            }
+            fs.apply(layer)
+        }
+        #expect(fs.paths == merged.keys.sorted(), "seed \(seed)")
+        #expect(fs.entries(below: "").map(\.path) == merged.keys.sorted())
+        for (p, e) in merged { #expect(fs.entry(at: p) == e, "\(p) seed \(seed)") }
+        #expect(fs.entries(below: "a") == merged.values.filter { $0.path.isBelow("a") }.sorted { $0.path < $1.path })
+    }
+
     @Test func aFileReplacingADirectoryTakesItsContentsAway() {
         var fs = StageFilesystem(layers: [LayerListing(entries: [Self.dir("opt/app"), Self.file("opt/app/x")])])
         fs.apply(LayerListing(entries: [Self.file("opt/app")]))
@@ -128,8 +202,33 @@ func makeLayer(_ dir: String, _ name: String, _ script: String) throws -> String
         RootfsEntry(path: "bin", kind: .symlink, mode: 0o777, link: "usr/bin"),
     ], whiteouts: ["old"], opaque: ["cache"])
 
+    /// Entries come back in path order, one per path (the last, as unpacking leaves it).
     @Test func roundTrips() {
-        #expect(LayerIndex.decode(LayerIndex.encode(LayerIndexTests.listing)) == LayerIndexTests.listing)
+        var sorted = LayerIndexTests.listing
+        sorted.entries.sort { $0.path < $1.path }
+        #expect(LayerIndex.decode(LayerIndex.encode(LayerIndexTests.listing)) == sorted)
+        var twice = LayerIndexTests.listing
+        twice.entries.append(RootfsEntry(path: "etc", kind: .symlink, mode: 0o777, link: "private/etc"))
+        #expect(LayerIndex(twice).entry(at: "etc")?.link == "private/etc")
+        #expect(LayerIndex(twice).count == 3)
+    }
+
+    /// Lookups are binary searches in the index as it lies; kept files come back byte for byte.
+    @Test func looksUpWithoutDecoding() throws {
+        var listing = LayerIndexTests.listing
+        listing.entries += [RootfsEntry(path: "etc/passwd", kind: .file, mode: 0o644, size: 5),
+                            RootfsEntry(path: "etc-x", kind: .file, mode: 0o644), RootfsEntry(path: "etc/sub/deep", kind: .file, mode: 0o600)]
+        listing.kept["etc/passwd"] = Data("root\n".utf8)
+        let index = try #require(LayerIndex(data: LayerIndex.encode(listing)))
+        #expect(index.entry(at: "bin")?.link == "usr/bin")
+        #expect(index.entry(at: "etc/sub/deep")?.mode == 0o600)
+        #expect(index.entry(at: "etc/sub") == nil)
+        #expect(index.kind(at: "etc") == .directory)
+        #expect(index.hasEntries(below: "etc") && index.hasEntries(below: "etc/sub") && !index.hasEntries(below: "etc/passwd"))
+        #expect(index.entries(below: "etc").map { index.entry($0).path } == ["etc/passwd", "etc/sub/deep"])
+        #expect(index.isWhiteout("old") && !index.isWhiteout("cache") && index.isOpaque("cache"))
+        #expect(index.kept("etc/passwd") == Data("root\n".utf8))
+        #expect(index.kept("etc/group") == nil)
     }
 
     /// A damaged index is read as no index (the layer is listed again), never trusted, never a crash.
@@ -169,4 +268,18 @@ func makeLayer(_ dir: String, _ name: String, _ script: String) throws -> String
         // Written through no link: nothing outside the root.
         #expect(!fm.fileExists(atPath: "/owned") && !fm.fileExists(atPath: "/tmp/owned2"))
     }
+}
+
+/// A small seeded generator, so a failing random case can be run again.
+struct SplitMix {
+    var state: UInt64
+    init(_ seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9e37_79b9_7f4a_7c15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
+        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
+        return z ^ (z >> 31)
+    }
+    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
 }
