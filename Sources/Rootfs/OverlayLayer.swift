@@ -41,10 +41,6 @@ public enum OverlayLayer {
             return true
         }
     }
-
-    static func makeDirectory(_ path: PathBytes) throws {
-        try FileManager.default.createDirectory(atPath: String(decoding: path.bytes, as: UTF8.self), withIntermediateDirectories: true)
-    }
 }
 
 /// The kernel's overlay filesystem: read-only layer directories below, one writable directory

@@ -1,6 +1,7 @@
 import CArchive
 import Foundation
 import Layers
+import OCI
 
 /// What a step changed, read from the overlay's upper directory after it ran, as the entries of
 /// a layer: files, directories and links as they are there (owners, modes, xattrs, hard links
@@ -85,19 +86,11 @@ public enum UpperDiff {
     }
 
     static func listNames(_ dir: PathBytes) throws -> [PathBytes] {
-        guard let d = dir.withCString({ opendir($0) }) else {
-            throw RootfsError("\(dir): \(String(cString: strerror(errno)))")
-        }
-        defer { closedir(d) }
-        var names: [PathBytes] = []
-        while let ent = readdir(d) {
-            let name = withUnsafeBytes(of: ent.pointee.d_name) { raw in
-                PathBytes(Array(raw.prefix { $0 != 0 }))
-            }
-            if name == "." || name == ".." { continue }
-            names.append(name)
-        }
-        return names
+        // Names need not be UTF-8: the directory is opened by its bytes.
+        let fd = dir.withCString { open($0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
+        guard fd >= 0 else { throw RootfsError("\(dir): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        return FileTree.entries(fd).map(PathBytes.init)
     }
 
     /// The file's extended attributes that belong in a layer: security.* and user.*, and overlay's

@@ -29,7 +29,7 @@ public enum Binfmt {
             throw RuntimeError("RUN for linux/\(architecture) needs qemu-\(name) registered with binfmt_misc: "
                 + "install qemu-user-static, then run `sudo imagectl binfmt --install` (or build on a \(architecture) machine)")
         }
-        guard status.contains("flags: F") || status.split(separator: "\n").contains(where: { $0.hasPrefix("flags:") && $0.contains("F") }) else {
+        guard status.split(separator: "\n").contains(where: { $0.hasPrefix("flags:") && $0.contains("F") }) else {
             throw RuntimeError("qemu-\(name) is registered with binfmt_misc without the F flag, so it cannot run inside a step: "
                 + "re-register it with `sudo imagectl binfmt --install`")
         }
