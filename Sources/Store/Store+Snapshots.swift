@@ -73,7 +73,7 @@ extension Store {
     /// Unmounts what steps of dead imagectl processes left mounted under `tmp/` (a kill -9 gives no
     /// chance to unmount), so their directories can go.
     public func releaseStaleMounts() {
-        guard let text = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8),
+        guard let text = KernelFile.text("/proc/self/mountinfo"),
               let live = try? Lease.live(root: root).ids else { return }
         let prefix = tmpDir + "/"
         var stale: [String] = []

@@ -1,4 +1,5 @@
 import Foundation
+import OCI
 import TestSupport
 import Testing
 
@@ -17,7 +18,7 @@ import Testing
         #expect(pid > 0)
         var gone = false
         for _ in 0..<50 where !gone {
-            gone = kill(pid, 0) != 0 || (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8))?.contains(") Z ") == true
+            gone = kill(pid, 0) != 0 || KernelFile.text("/proc/\(pid)/stat")?.contains(") Z ") == true
             if !gone { usleep(100_000) }
         }
         #expect(gone, "the helper \(pid) outlived imagectl")

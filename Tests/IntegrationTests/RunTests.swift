@@ -1,4 +1,5 @@
 import Foundation
+import OCI
 import TestSupport
 import Testing
 
@@ -135,7 +136,7 @@ import Testing
         p.standardError = FileHandle.nullDevice
         try p.run()
         let deadline = Date().addingTimeInterval(30)
-        while Date() < deadline, !(try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8).contains(home + "/tmp")) {
+        while Date() < deadline, !((KernelFile.text("/proc/self/mountinfo") ?? "").contains(home + "/tmp")) {
             Thread.sleep(forTimeInterval: 0.1)
         }
         Thread.sleep(forTimeInterval: 0.3)
