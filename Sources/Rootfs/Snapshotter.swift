@@ -27,31 +27,41 @@ public enum Snapshotter: String, CaseIterable, Sendable {
         [ENODEV, EPERM, EACCES, EINVAL, EOPNOTSUPP, ENOSYS].contains(code)
     }
 
-    /// Those found unavailable in this process: not tried again for each step.
-    private static let lock = NSLock()
-    nonisolated(unsafe) private static var unavailable: Set<Snapshotter> = []
+    /// Those found unavailable, not tried again for each step: one per process, or a test's own.
+    public final class Memo: @unchecked Sendable {
+        private let lock = NSLock()
+        private var unavailable: Set<Snapshotter> = []
+        public static let process = Memo()
+        public init() {}
+
+        func skips(_ s: Snapshotter) -> Bool {
+            lock.lock()
+            defer { lock.unlock() }
+            return unavailable.contains(s)
+        }
+
+        func note(_ s: Snapshotter) {
+            lock.lock()
+            unavailable.insert(s)
+            lock.unlock()
+        }
+    }
 
     /// Makes a root with `attempt`, given the snapshotter to use: the forced one, else the first
     /// that has not failed as unavailable. Returns the one that made it.
-    static func choose(_ environment: [String: String], attempt: (Snapshotter) throws -> Void) throws -> Snapshotter {
+    static func choose(_ environment: [String: String], memo: Memo = .process, attempt: (Snapshotter) throws -> Void) throws -> Snapshotter {
         if let forced = try forced(environment) {
             do { try attempt(forced) } catch let e as SnapshotterUnavailable {
                 throw RootfsError("\(variable)=\(forced.rawValue): \(e.reason)")
             }
             return forced
         }
-        for s in allCases {
-            lock.lock()
-            let skip = unavailable.contains(s)
-            lock.unlock()
-            if skip { continue }
+        for s in allCases where !memo.skips(s) {
             do {
                 try attempt(s)
                 return s
             } catch is SnapshotterUnavailable {
-                lock.lock()
-                unavailable.insert(s)
-                lock.unlock()
+                memo.note(s)
             }
         }
         // The copy needs nothing it could find missing: it fails with its own error, above.

@@ -343,3 +343,55 @@ struct Model: Equatable {
         return Model(nodes: out)
     }
 }
+
+/// Which snapshotter a step gets.
+@Suite struct SnapshotterChoiceTests {
+    /// Attempts that fail as unavailable for the snapshotters in `missing`, noting what was tried.
+    final class Attempts {
+        var tried: [Snapshotter] = []
+        let missing: Set<Snapshotter>
+        init(_ missing: Set<Snapshotter>) { self.missing = missing }
+        func run(_ s: Snapshotter) throws {
+            tried.append(s)
+            if missing.contains(s) { throw SnapshotterUnavailable("\(s.rawValue) is missing") }
+        }
+    }
+
+    @Test(arguments: [(Set<Snapshotter>(), Snapshotter.overlay), (Set([Snapshotter.overlay]), Snapshotter.fuseOverlayfs),
+                      (Set([Snapshotter.overlay, .fuseOverlayfs]), Snapshotter.copy)] as [(Set<Snapshotter>, Snapshotter)])
+    func theFirstThatWorksIsTakenAndTheOthersNotTriedAgain(missing: Set<Snapshotter>, expected: Snapshotter) throws {
+        let memo = Snapshotter.Memo()
+        let first = Attempts(missing)
+        #expect(try Snapshotter.choose([:], memo: memo, attempt: first.run) == expected)
+        #expect(first.tried == Snapshotter.allCases.filter { missing.contains($0) } + [expected])
+        let again = Attempts(missing)
+        #expect(try Snapshotter.choose([:], memo: memo, attempt: again.run) == expected)
+        #expect(again.tried == [expected], "what failed as unavailable is not tried again")
+    }
+
+    @Test func anotherFailureIsTheStepsError() {
+        let attempts = Attempts([])
+        #expect(throws: RootfsError.self) {
+            try Snapshotter.choose([:], memo: Snapshotter.Memo()) { s in
+                attempts.tried.append(s)
+                throw RootfsError("disk full")
+            }
+        }
+        #expect(attempts.tried == [.overlay], "no fallback from an error that is not about availability")
+    }
+
+    @Test(arguments: Snapshotter.allCases)
+    func aForcedOneIsTheOnlyOneAndItsFailureOneLine(_ forced: Snapshotter) throws {
+        let env = [Snapshotter.variable: forced.rawValue]
+        let works = Attempts([])
+        #expect(try Snapshotter.choose(env, memo: Snapshotter.Memo(), attempt: works.run) == forced)
+        #expect(works.tried == [forced])
+        do {
+            _ = try Snapshotter.choose(env, memo: Snapshotter.Memo(), attempt: Attempts(Set(Snapshotter.allCases)).run)
+            Issue.record("a forced snapshotter that cannot work must fail")
+        } catch {
+            #expect("\(error)" == "IMAGECTL_SNAPSHOTTER=\(forced.rawValue): \(forced.rawValue) is missing")
+        }
+        #expect(throws: RootfsError.self) { try Snapshotter.forced([Snapshotter.variable: "vfs"]) }
+    }
+}
