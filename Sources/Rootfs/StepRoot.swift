@@ -24,18 +24,24 @@ public final class StepRoot {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let (upper, merged) = (dir + "/upper", dir + "/merged")
         var copied: RootCopy?
-        snapshotter = try Snapshotter.choose(environment) { s in
-            // What a failed attempt left goes before the next one starts afresh.
-            for d in ["upper", "work", "work-empty", "merged", "copied"] { FileTree.removeTree(dir + "/" + d) }
-            switch s {
-            case .overlay:
-                try OverlayMount.mount(lowers: lowers.reversed(), upper: upper, work: dir + "/work", at: merged)
-            case .fuseOverlayfs:
-                try FuseOverlayMount.mount(lowers: lowers.reversed(), upper: upper, work: dir + "/work", at: merged, environment: environment)
-            case .copy:
-                try FileManager.default.createDirectory(atPath: merged, withIntermediateDirectories: true)
-                copied = try RootCopy.make(lowers: lowers, at: merged, stamp: dir + "/copied")
+        // A root that could not be made leaves nothing (a half copy of the stage among it).
+        do {
+            snapshotter = try Snapshotter.choose(environment) { s in
+                // What a failed attempt left goes before the next one starts afresh.
+                for d in ["upper", "work", "work-empty", "merged", "copied"] { FileTree.removeTree(dir + "/" + d) }
+                switch s {
+                case .overlay:
+                    try OverlayMount.mount(lowers: lowers.reversed(), upper: upper, work: dir + "/work", at: merged)
+                case .fuseOverlayfs:
+                    try FuseOverlayMount.mount(lowers: lowers.reversed(), upper: upper, work: dir + "/work", at: merged, environment: environment)
+                case .copy:
+                    try FileManager.default.createDirectory(atPath: merged, withIntermediateDirectories: true)
+                    copied = try RootCopy.make(lowers: lowers, at: merged, stamp: dir + "/copied")
+                }
             }
+        } catch {
+            FileTree.removeTree(dir)
+            throw error
         }
         self.copied = copied
         mounted = snapshotter != .copy

@@ -83,18 +83,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: tmp) }
         try RunTests.context(tmp + "/ctx", "RUN /bin/busybox sleep 60\n")
         let home = tmp + "/store"
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: CLI.binary)
-        p.arguments = ["build", "--progress", "quiet", tmp + "/ctx"]
-        p.environment = ["IMAGECTL_HOME": home, "IMAGECTL_SNAPSHOTTER": "fuse-overlayfs", "PATH": "/usr/bin:/bin"]
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        let deadline = Date().addingTimeInterval(30)
-        while Date() < deadline, ((try? FileManager.default.contentsOfDirectory(atPath: home + "/run")) ?? []).isEmpty {
-            Thread.sleep(forTimeInterval: 0.1)
-        }
-        Thread.sleep(forTimeInterval: 0.3)
+        let p = try RunTests.buildUntilStepRuns([tmp + "/ctx"], home: home, environment: ["IMAGECTL_SNAPSHOTTER": "fuse-overlayfs"])
         kill(p.processIdentifier, SIGKILL)
         p.waitUntilExit()
         let daemon = String(decoding: try run(["sh", "-c", "pgrep -f '[f]use-overlayfs.*\(home)' || true"]), as: UTF8.self)
@@ -120,18 +109,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: tmp) }
         try RunTests.context(tmp + "/ctx", "RUN /bin/busybox sleep 60\n")
         let home = tmp + "/store"
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: CLI.binary)
-        p.arguments = ["build", "--progress", "quiet", tmp + "/ctx"]
-        p.environment = ["IMAGECTL_HOME": home, "IMAGECTL_SNAPSHOTTER": "copy", "PATH": "/usr/bin:/bin"]
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        let deadline = Date().addingTimeInterval(30)
-        while Date() < deadline, ((try? FileManager.default.contentsOfDirectory(atPath: home + "/run")) ?? []).isEmpty {
-            Thread.sleep(forTimeInterval: 0.1)
-        }
-        Thread.sleep(forTimeInterval: 0.3)
+        let p = try RunTests.buildUntilStepRuns([tmp + "/ctx"], home: home, environment: ["IMAGECTL_SNAPSHOTTER": "copy"])
         kill(p.processIdentifier, SIGTERM)
         p.waitUntilExit()
         #expect(p.terminationStatus == 143)
