@@ -42,34 +42,3 @@ public enum OverlayLayer {
         }
     }
 }
-
-/// The kernel's overlay filesystem: read-only layer directories below, one writable directory
-/// on top where the step's changes land.
-public enum OverlayMount {
-    /// Mounts `lowers` (the top layer first) with `upper` and `work` at `target`.
-    public static func mount(lowers: [String], upper: String, work: String, at target: String) throws {
-        for d in [upper, work, target] { try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true) }
-        // An empty stack still needs one lower directory.
-        var lowerList = lowers
-        if lowerList.isEmpty {
-            let empty = work + "-empty"
-            try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
-            lowerList = [empty]
-        }
-        let options = "lowerdir=\(lowerList.joined(separator: ":")),upperdir=\(upper),workdir=\(work)"
-        // The kernel reads mount options up to a page.
-        guard options.utf8.count < 4000 else {
-            throw RootfsError("the stage has too many layers (\(lowers.count)) for one overlay mount; squash the base image")
-        }
-        // Metadata-only copy-ups and directory redirects would leave the step's changes in places
-        // a diff of the upper directory cannot see: off, where the kernel knows the options.
-        if Glibc.mount("overlay", target, "overlay", 0, options + ",redirect_dir=off,metacopy=off") == 0 { return }
-        guard Glibc.mount("overlay", target, "overlay", 0, options) == 0 else {
-            throw RootfsError("cannot mount the stage's filesystem with overlayfs: \(String(cString: strerror(errno))) (RUN needs root, or a kernel that allows overlay mounts)")
-        }
-    }
-
-    public static func unmount(_ target: String) {
-        if umount2(target, Int32(MNT_DETACH)) != 0, errno == EBUSY { _ = umount2(target, Int32(MNT_DETACH)) }
-    }
-}

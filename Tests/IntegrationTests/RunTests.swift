@@ -289,18 +289,7 @@ import Testing
         try write("tok", to: tmp + "/secret")
         try Self.context(tmp + "/ctx", "RUN --mount=type=secret,id=tok,env=TOK /bin/busybox sleep 60\n")
         let home = tmp + "/store"
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: CLI.binary)
-        p.arguments = ["build", "--progress", "quiet", "--secret", "id=tok,src=\(tmp)/secret", tmp + "/ctx"]
-        p.environment = ["IMAGECTL_HOME": home, "PATH": "/usr/bin:/bin"]
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        let deadline = Date().addingTimeInterval(30)
-        while Date() < deadline, ((try? FileManager.default.contentsOfDirectory(atPath: home + "/run")) ?? []).isEmpty {
-            Thread.sleep(forTimeInterval: 0.1)
-        }
-        Thread.sleep(forTimeInterval: 0.3)
+        let p = try Self.buildUntilStepRuns(["--secret", "id=tok,src=\(tmp)/secret", tmp + "/ctx"], home: home)
         kill(p.processIdentifier, SIGTERM)
         p.waitUntilExit()
         #expect(p.terminationStatus == 143)
@@ -309,6 +298,23 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: home + "/tmp").allSatisfy { !$0.contains("-run-") }, "the step's directory is gone")
         let sleeping = try run(["sh", "-c", "pgrep -f 'busybox slee[p] 60' || true"])
         #expect(sleeping.isEmpty, "the step's process is gone")
+    }
+
+    /// Starts `imagectl build ARGS` and returns once its step's container is running.
+    static func buildUntilStepRuns(_ args: [String], home: String, environment: [String: String] = [:]) throws -> Process {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: CLI.binary)
+        p.arguments = ["build", "--progress", "quiet"] + args
+        p.environment = ["IMAGECTL_HOME": home, "PATH": "/usr/bin:/bin"].merging(environment) { _, new in new }
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline, ((try? FileManager.default.contentsOfDirectory(atPath: home + "/run")) ?? []).isEmpty {
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        Thread.sleep(forTimeInterval: 0.3)
+        return p
     }
 
     /// A step cannot make a user namespace of its own (Docker's default seccomp refuses it).

@@ -1,0 +1,42 @@
+import Foundation
+
+/// The kernel's overlay filesystem: read-only layer directories below, one writable directory
+/// on top where the step's changes land.
+public enum OverlayMount {
+    /// Mounts `lowers` (the top layer first) with `upper` and `work` at `target`. A failure that
+    /// means this kernel or this process cannot have overlayfs here is `SnapshotterUnavailable`.
+    public static func mount(lowers: [String], upper: String, work: String, at target: String) throws {
+        let options = try self.options(lowers: lowers, upper: upper, work: work, target: target)
+        // Metadata-only copy-ups and directory redirects would leave the step's changes in places
+        // a diff of the upper directory cannot see: off, where the kernel knows the options.
+        if Glibc.mount("overlay", target, "overlay", 0, options + ",redirect_dir=off,metacopy=off") == 0 { return }
+        guard Glibc.mount("overlay", target, "overlay", 0, options) == 0 else {
+            let code = errno
+            let reason = "cannot mount the stage's filesystem with overlayfs: \(String(cString: strerror(code)))"
+            if Snapshotter.meansUnavailable(code) { throw SnapshotterUnavailable(reason) }
+            throw RootfsError(reason)
+        }
+    }
+
+    /// The options both overlays take, with `upper`, `work` and `target` made.
+    static func options(lowers: [String], upper: String, work: String, target: String) throws -> String {
+        for d in [upper, work, target] { try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true) }
+        // An empty stack still needs one lower directory.
+        var lowerList = lowers
+        if lowerList.isEmpty {
+            let empty = work + "-empty"
+            try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
+            lowerList = [empty]
+        }
+        let options = "lowerdir=\(lowerList.joined(separator: ":")),upperdir=\(upper),workdir=\(work)"
+        // The kernel reads mount options up to a page.
+        guard options.utf8.count < 4000 else {
+            throw RootfsError("the stage has too many layers (\(lowers.count)) for one overlay mount; squash the base image")
+        }
+        return options
+    }
+
+    public static func unmount(_ target: String) {
+        if umount2(target, Int32(MNT_DETACH)) != 0, errno == EBUSY { _ = umount2(target, Int32(MNT_DETACH)) }
+    }
+}
