@@ -102,7 +102,7 @@ import Testing
         #expect(r.stderr.contains("Containerfile:5: RUN failed with exit status 3"), "\(r.stderr)")
         #expect(r.stderr.contains("before-the-failure"), "\(r.stderr)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: home + "/tmp").isEmpty)
-        #expect(try !String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8).contains(home))
+        #expect(!(KernelFile.text("/proc/self/mountinfo") ?? "").contains(home))
     }
 
     /// Builds `step` on the busybox base for amd64 and returns the file it wrote at `path`.
@@ -145,7 +145,7 @@ import Testing
         try Self.context(tmp + "/ctx", "RUN echo quick > /quick\n")
         let r = try CLI.run(["build", "--progress", "quiet", tmp + "/ctx"], home: home)
         #expect(r.status == 0, "\(r.stderr)")
-        #expect(try !String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8).contains(home + "/tmp"), "the stale mount is gone")
+        #expect(!(KernelFile.text("/proc/self/mountinfo") ?? "").contains(home + "/tmp"), "the stale mount is gone")
         let containers = (try? FileManager.default.contentsOfDirectory(atPath: home + "/run")) ?? []
         #expect(containers.isEmpty, "the stale container is gone: \(containers)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: home + "/tmp").isEmpty, "the killed step's directories are gone")
@@ -293,7 +293,7 @@ import Testing
         kill(p.processIdentifier, SIGTERM)
         p.waitUntilExit()
         #expect(p.terminationStatus == 143)
-        #expect(try !String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8).contains(home + "/tmp"))
+        #expect(!(KernelFile.text("/proc/self/mountinfo") ?? "").contains(home + "/tmp"))
         #expect(((try? FileManager.default.contentsOfDirectory(atPath: home + "/run")) ?? []).isEmpty)
         #expect(try FileManager.default.contentsOfDirectory(atPath: home + "/tmp").allSatisfy { !$0.contains("-run-") }, "the step's directory is gone")
         let sleeping = try run(["sh", "-c", "pgrep -f 'busybox slee[p] 60' || true"])

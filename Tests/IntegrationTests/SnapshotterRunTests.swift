@@ -1,4 +1,5 @@
 import Foundation
+import OCI
 import TestSupport
 import Testing
 
@@ -70,7 +71,7 @@ import Testing
         #expect(r.status == 1)
         #expect(r.stderr.contains("Containerfile:5: RUN failed with exit status 3"), "\(r.stderr)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: home + "/tmp").isEmpty)
-        #expect(try !String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8).contains(home))
+        #expect(!(KernelFile.text("/proc/self/mountinfo") ?? "").contains(home))
         let daemons = try run(["sh", "-c", "pgrep -f '[f]use-overlayfs.*\(home)' || true"])
         #expect(daemons.isEmpty, "no fuse-overlayfs daemon stays")
     }
@@ -91,14 +92,14 @@ import Testing
         #expect(pids.count == 1, "the step's fuse-overlayfs daemon: \(daemon)")
         for pid in pids { kill(pid, SIGKILL) }
         Thread.sleep(forTimeInterval: 0.3)
-        let mounts = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8).split(separator: "\n")
+        let mounts = (KernelFile.text("/proc/self/mountinfo") ?? "").split(separator: "\n")
         let dead = mounts.first { $0.contains(home + "/tmp") }.map { String($0.split(separator: " ")[4]) }
         #expect(dead != nil, "the mount is still there")
         if let dead { #expect(open(dead, O_RDONLY | O_DIRECTORY) < 0 && errno == ENOTCONN, "a dead fuse mount answers ENOTCONN") }
         try RunTests.context(tmp + "/ctx", "RUN echo quick > /quick\n")
         let r = try CLI.run(["build", "--progress", "quiet", tmp + "/ctx"], home: home, environment: ["IMAGECTL_SNAPSHOTTER": "fuse-overlayfs"])
         #expect(r.status == 0, "\(r.stderr)")
-        #expect(try !String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8).contains(home + "/tmp"), "the dead mount is gone")
+        #expect(!(KernelFile.text("/proc/self/mountinfo") ?? "").contains(home + "/tmp"), "the dead mount is gone")
         #expect(try FileManager.default.contentsOfDirectory(atPath: home + "/tmp").isEmpty, "the killed step's directories are gone")
     }
 
