@@ -22,7 +22,7 @@ let package = Package(
         .target(name: "Layers", dependencies: ["OCI", "CArchive", "CCompress"]),
         .target(name: "Store", dependencies: ["OCI"]),
         // A stage's filesystem: what its layers hold, stacked, for COPY's rules, --chown and WORKDIR.
-        .target(name: "Rootfs", dependencies: ["OCI", "Layers", "CArchive"]),
+        .target(name: "Rootfs", dependencies: ["OCI", "Layers", "CArchive", "Processes"]),
         .target(name: "Registry", dependencies: ["OCI", "CCurl", "CProcess"]),
         // Moving images between the store and registries: the registry client knows nothing of the store.
         .target(name: "Publish", dependencies: ["OCI", "Store", "Registry"]),

@@ -2,11 +2,12 @@ import CArchive
 import Foundation
 import Layers
 import OCI
+import Processes
 
 /// One layer unpacked on its own, in the form overlayfs stacks: its files as they are (owners,
 /// modes, times, xattrs such as security.capability, hard links), a whiteout `.wh.NAME` as the
-/// character device 0/0 at NAME, and `.wh..wh..opq` as the `trusted.overlay.opaque` attribute of
-/// its directory. Several of them, lowest last, are a stage's root filesystem.
+/// character device 0/0 at NAME, and `.wh..wh..opq` as overlayfs's opaque attribute of its
+/// directory. Several of them, lowest last, are a stage's root filesystem.
 public enum OverlayLayer {
     public static func unpack(_ path: String, name: String, into dir: String) throws {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -26,7 +27,7 @@ public enum OverlayLayer {
             }
             defer { close(dir) }
             if base == ".wh..wh..opq" {
-                guard fsetxattr(dir, "trusted.overlay.opaque", "y", 1, 0) == 0 else {
+                guard fsetxattr(dir, OverlayMount.opaqueAttribute, "y", 1, 0) == 0 else {
                     throw RootfsError("\(name): cannot mark /\(clean.parent) opaque: \(String(cString: strerror(errno)))")
                 }
                 return true
@@ -46,6 +47,11 @@ public enum OverlayLayer {
 /// The kernel's overlay filesystem: read-only layer directories below, one writable directory
 /// on top where the step's changes land.
 public enum OverlayMount {
+    /// Where overlayfs reads that a directory hides the layers below: `trusted.overlay.opaque`;
+    /// in a user namespace, whose root may not write trusted.*, `user.overlay.opaque` (it is
+    /// mounted with `userxattr` there, Linux 5.11 and later).
+    public static var opaqueAttribute: String { UserNamespace.isInside ? "user.overlay.opaque" : "trusted.overlay.opaque" }
+
     /// Mounts `lowers` (the top layer first) with `upper` and `work` at `target`.
     public static func mount(lowers: [String], upper: String, work: String, at target: String) throws {
         for d in [upper, work, target] { try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true) }
@@ -57,6 +63,7 @@ public enum OverlayMount {
             lowerList = [empty]
         }
         let options = "lowerdir=\(lowerList.joined(separator: ":")),upperdir=\(upper),workdir=\(work)"
+            + (UserNamespace.isInside ? ",userxattr" : "")
         // The kernel reads mount options up to a page.
         guard options.utf8.count < 4000 else {
             throw RootfsError("the stage has too many layers (\(lowers.count)) for one overlay mount; squash the base image")

@@ -40,7 +40,7 @@ public enum UpperDiff {
                 e.xattrs = xattrs(full)
                 switch st.st_mode & S_IFMT {
                 case S_IFDIR:
-                    let opaque = e.xattrs?.removeValue(forKey: "trusted.overlay.opaque") != nil
+                    let opaque = e.xattrs?.removeValue(forKey: OverlayMount.opaqueAttribute) != nil
                     if e.xattrs?.isEmpty == true { e.xattrs = nil }
                     let at = out.count
                     out.append(e)
@@ -93,8 +93,8 @@ public enum UpperDiff {
         return FileTree.entries(fd).map(PathBytes.init)
     }
 
-    /// The file's extended attributes that belong in a layer: security.* and user.*, and overlay's
-    /// opaque marker for the caller to turn into a whiteout.
+    /// The file's extended attributes that belong in a layer: security.* and user.* but overlayfs's
+    /// own, and its opaque marker for the caller to turn into a whiteout.
     static func xattrs(_ path: PathBytes) -> [String: [UInt8]]? {
         var list = [CChar](repeating: 0, count: 64 << 10)
         let n = path.withCString { llistxattr($0, &list, list.count) }
@@ -102,12 +102,13 @@ public enum UpperDiff {
         var out: [String: [UInt8]] = [:]
         for raw in list[..<n].split(separator: 0) {
             let key = String(decoding: raw.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            guard key.hasPrefix("security.") || key.hasPrefix("user.") || key == "trusted.overlay.opaque" else { continue }
+            let opaque = key == OverlayMount.opaqueAttribute
+            guard key.hasPrefix("security.") || (key.hasPrefix("user.") && !key.hasPrefix("user.overlay.")) || opaque else { continue }
             if key == "security.selinux" { continue }
             var value = [UInt8](repeating: 0, count: 64 << 10)
             let m = path.withCString { lgetxattr($0, key, &value, value.count) }
             guard m >= 0 else { continue }
-            if key == "trusted.overlay.opaque" { if m == 1, value[0] == UInt8(ascii: "y") { out[key] = [] }; continue }
+            if opaque { if m == 1, value[0] == UInt8(ascii: "y") { out[key] = [] }; continue }
             out[key] = Array(value[..<m])
         }
         return out.isEmpty ? nil : out
