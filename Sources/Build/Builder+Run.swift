@@ -1,6 +1,7 @@
 import Foundation
 import Layers
 import OCI
+import Processes
 import Rootfs
 import Runtime
 import Store
@@ -109,8 +110,10 @@ extension Builder {
                 throw BuildError("RUN: \(program) is not in the stage's filesystem\(hint)")
             }
         }
+        // Without root, imagectl entered a user namespace when it started, where it is root (see UserNamespace).
         guard geteuid() == 0 else {
-            throw BuildError("RUN needs root to mount the stage's filesystem and start the runtime: run imagectl as root (sudo on a CI runner); RUN without root is not supported yet")
+            let why = UserNamespace.unavailable ?? "imagectl did not enter one"
+            throw BuildError("RUN without root needs a user namespace, and \(why); or run imagectl as root")
         }
         do {
             try Binfmt.check(architecture: platform.architecture, variant: platform.variant, host: Platform.host.architecture)
