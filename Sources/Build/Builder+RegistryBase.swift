@@ -28,6 +28,7 @@ extension Builder {
         guard layers.count == config.rootfs.diffIDs.count else {
             throw BuildError("FROM \(ref.familiar): the manifest lists \(layers.count) layers but the config \(config.rootfs.diffIDs.count)")
         }
+        rootfs.claim(layers, diffIDs: config.rootfs.diffIDs, image: "FROM \(ref.familiar)")
         config.architecture = finalPlatform.architecture
         config.os = finalPlatform.os
         config.variant = finalPlatform.variant

@@ -110,6 +110,13 @@ extension Builder {
                 throw BuildError("RUN: \(program) is not in the stage's filesystem\(hint)")
             }
         }
+        // The runtime mounts its own /proc: a working directory there (named, or through a link
+        // the image holds) is how runc's leaked descriptors reached the host (CVE-2024-21626).
+        // No build needs it, so no runtime version is trusted with it.
+        if let cwd = try? rootfs.filesystem(stage.layers).resolve(PathBytes(String(step.cwd.drop { $0 == "/" }))).path,
+           cwd == "proc" || cwd.bytes.starts(with: Array("proc/".utf8)) {
+            throw BuildError(file: containerfile.path, line: ins.line, "RUN: the working directory \(step.cwd) is /\(cwd), in the runtime's /proc: choose another WORKDIR")
+        }
         // Without root, imagectl entered a user namespace when it started, where it is root (see UserNamespace).
         guard geteuid() == 0 else {
             let why = UserNamespace.unavailable ?? "imagectl did not enter one"

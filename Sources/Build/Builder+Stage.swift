@@ -89,6 +89,10 @@ extension Builder {
             }
             try store.commitBlob(tempPath: tmp, digest: layer.digest)
         }
+        guard manifest.layers.count == config.rootfs.diffIDs.count else {
+            throw BuildError("\(spec): the manifest lists \(manifest.layers.count) layers but the config \(config.rootfs.diffIDs.count)")
+        }
+        rootfs.claim(manifest.layers, diffIDs: config.rootfs.diffIDs, image: "oci-layout://\(spec)")
         var c = config
         c.architecture = finalPlatform.architecture
         c.os = finalPlatform.os

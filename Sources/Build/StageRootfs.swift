@@ -18,6 +18,8 @@ final class StageRootfs: @unchecked Sendable {
     /// The entries of layers this build wrote, indexed only if a later step looks at them.
     private var written: [Digest: [LayerEntry]] = [:]
     private var stacks: [[Digest]: StageFilesystem] = [:]
+    /// What images' configs say each layer's uncompressed digest is, checked once the layer is read.
+    private var claims: [Digest: [(diffID: Digest, image: String)]] = [:]
 
     init(store: Store, registries: Registries?) {
         self.store = store
@@ -54,16 +56,53 @@ final class StageRootfs: @unchecked Sendable {
             index = LayerIndex(StageRootfs.listing(entries))
         } else {
             try ensureBlob(layer)
-            let listing = try LayerReader.list(store.blobPath(layer.digest), name: "layer \(layer.digest.hex.prefix(12))")
+            let path = store.blobPath(layer.digest), name = "layer \(layer.digest.hex.prefix(12))"
+            // The diffID is hashed on the other core while the layer is listed: it is read once either way.
+            let diffID = Outcome<Digest>()
+            let hashing = DispatchGroup()
+            DispatchQueue.global().async(group: hashing) { diffID.set { try LayerReader.diffID(path, name: name) } }
+            let listing = try LayerReader.list(path, name: name)
+            hashing.wait()
+            store.putDiffID(try diffID.get(), ofLayer: layer.digest)
             let data = LayerIndex.encode(listing)
             store.putLayerIndex(data, for: layer.digest)
             index = LayerIndex(data: data)!
         }
+        if entries == nil { try check(layer) }
         lock.lock()
         indexes[layer.digest] = index
         written[layer.digest] = nil
         lock.unlock()
         return index
+    }
+
+    /// Notes the diffIDs an image's config gives its layers (`image` names it in an error).
+    func claim(_ layers: [Descriptor], diffIDs: [Digest], image: String) {
+        lock.lock()
+        for (l, d) in zip(layers, diffIDs) where !(claims[l.digest] ?? []).contains(where: { $0.diffID == d }) {
+            claims[l.digest, default: []].append((d, image))
+        }
+        lock.unlock()
+    }
+
+    /// A layer read from an image must be what its config says it is, as containerd's unpacker
+    /// requires: a config that lies would be handed on in every image built on it.
+    private func check(_ layer: Descriptor) throws {
+        lock.lock()
+        let claimed = claims[layer.digest] ?? []
+        lock.unlock()
+        guard !claimed.isEmpty else { return }
+        let actual: Digest
+        if let known = store.diffID(ofLayer: layer.digest) {
+            actual = known
+        } else {
+            try ensureBlob(layer)
+            actual = try LayerReader.diffID(store.blobPath(layer.digest), name: "layer \(layer.digest.hex.prefix(12))")
+            store.putDiffID(actual, ofLayer: layer.digest)
+        }
+        for c in claimed where c.diffID != actual {
+            throw BuildError("\(c.image): layer \(layer.digest) unpacks to \(actual), but the image's config says \(c.diffID): the image is damaged or forged; push it again from a good copy")
+        }
     }
 
     /// A layer this build made: its listing is known from the entries it was written from, so
@@ -125,5 +164,17 @@ final class StageRootfs: @unchecked Sendable {
         guard !store.hasBlob(layer.digest) else { return }
         guard let registries else { throw StoreError.missingBlob(layer.digest) }
         try registries.fetch(layer, store: store)
+    }
+}
+
+/// A value made on another thread, handed back once that thread is waited for.
+final class Outcome<T>: @unchecked Sendable {
+    private var result: Result<T, Error>?
+
+    func set(_ make: () throws -> T) { result = Result { try make() } }
+
+    func get() throws -> T {
+        guard let result else { throw BuildError("internal: a result was read before it was made") }
+        return try result.get()
     }
 }

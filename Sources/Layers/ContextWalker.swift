@@ -124,7 +124,9 @@ final class ContextWalker: @unchecked Sendable {
             let type: ContextFile.FileType
             var target: PathBytes?
             switch fmt {
-            case S_IFREG: type = .file
+            // A socket is copied as an empty file, as BuildKit's context transfer sends it (fsutil
+            // clears the socket bit); FileReader reads it as empty.
+            case S_IFREG, S_IFSOCK: type = .file
             case S_IFDIR: type = .directory
             case S_IFLNK:
                 type = .symlink
@@ -135,7 +137,7 @@ final class ContextWalker: @unchecked Sendable {
                 guard n >= 0 else { throw LayerError.io(absolute(child).description, errnoString()) }
                 target = PathBytes(buf[0..<n].map { UInt8(bitPattern: $0) })
             default:
-                continue // sockets, fifos and devices are not part of an image context
+                continue // fifos and devices are not part of an image context
             }
             let record = ContextFiles.Record(
                 size: Int64(st.st_size),

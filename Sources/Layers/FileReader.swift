@@ -10,7 +10,12 @@ final class FileReader {
 
     func read(_ path: PathBytes, _ chunk: (UnsafeRawBufferPointer) throws -> Void) throws {
         let fd = path.withCString { open($0, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) }
-        guard fd >= 0 else { throw LayerError.io(path.description, errnoString()) }
+        guard fd >= 0 else {
+            // A socket cannot be opened: the context copies it as an empty file.
+            var st = stat()
+            if errno == ENXIO, path.withCString({ lstat($0, &st) }) == 0, st.st_mode & S_IFMT == S_IFSOCK { return }
+            throw LayerError.io(path.description, errnoString())
+        }
         defer { close(fd) }
         while true {
             let n = Foundation.read(fd, buffer.baseAddress, buffer.count)

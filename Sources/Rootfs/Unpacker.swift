@@ -52,7 +52,9 @@ public enum Unpacker {
         if owners { flags |= ARCHIVE_EXTRACT_OWNER }
         archive_write_disk_set_options(disk, flags)
         let prefix = PathBytes(root)
+        var budget = UnpackBudget(root: root, name: name)
         try LayerReader.forEach(path, name: name) { archive, entry, clean in
+            try budget.entry()
             if clean.isEmpty { return false }
             if let special { if try special(clean) { return false } } else if clean.lastComponent.hasPrefix(".wh.") { return false }
             prefix.appending(clean).withCString { archive_entry_copy_pathname(entry, $0) }
@@ -71,6 +73,7 @@ public enum Unpacker {
                 let rc = archive_read_data_block(archive, &buf, &size, &offset)
                 if rc == ARCHIVE_EOF { break }
                 guard rc >= ARCHIVE_WARN else { throw failure(archive, name) }
+                try budget.write(size)
                 guard archive_write_data_block(disk, buf, size, offset) >= ARCHIVE_WARN else { throw failure(disk, name) }
             }
             let finished = archive_write_finish_entry(disk)

@@ -17,3 +17,21 @@ extension Store {
         try? AtomicFile.write(data, to: layerIndexPath(d), tempPath: tempPath("index"))
     }
 }
+
+/// The diffID each layer blob was found to have when it was first read, one per layer digest
+/// under `diffids/`: a later build checks an image's claim against it without reading the layer again.
+extension Store {
+    func diffIDPath(_ d: Digest) -> String { "\(root)/diffids/\(d.algorithm)-\(d.hex)" }
+
+    public func diffID(ofLayer d: Digest) -> Digest? {
+        guard let data = FileManager.default.contents(atPath: diffIDPath(d)), data.count < 256 else { return nil }
+        return try? Digest(parsing: String(decoding: data, as: UTF8.self))
+    }
+
+    /// Best effort, as the listings.
+    public func putDiffID(_ diffID: Digest, ofLayer d: Digest) {
+        try? FileManager.default.createDirectory(atPath: root + "/diffids", withIntermediateDirectories: true,
+                                                 attributes: [.posixPermissions: 0o700])
+        try? AtomicFile.write(Data(diffID.description.utf8), to: diffIDPath(d), tempPath: tempPath("diffid"))
+    }
+}

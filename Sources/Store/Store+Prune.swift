@@ -41,12 +41,14 @@ extension Store {
                     r.recordsRemoved += 1
                 }
             }
-            // Layer listings are kept for layers the store still knows of, here or in a registry.
-            let indexes = root + "/indexes"
-            for name in (try? FileManager.default.contentsOfDirectory(atPath: indexes)) ?? [] {
-                let parts = name.split(separator: "-", maxSplits: 1)
-                let d = parts.count == 2 ? try? Digest(parsing: "\(parts[0]):\(parts[1])") : nil
-                if all || d == nil || (!blobExists(d!) && sources(of: d!).isEmpty) { unlink("\(indexes)/\(name)") }
+            // Layer listings and checked diffIDs are kept for layers the store still knows of,
+            // here or in a registry.
+            for dir in [root + "/indexes", root + "/diffids"] {
+                for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] {
+                    let parts = name.split(separator: "-", maxSplits: 1)
+                    let d = parts.count == 2 ? try? Digest(parsing: "\(parts[0]):\(parts[1])") : nil
+                    if all || d == nil || (!blobExists(d!) && sources(of: d!).isEmpty) { unlink("\(dir)/\(name)") }
+                }
             }
             let keep = reachable(from: roots)
             for (d, size) in blobFiles() where !keep.contains(d) {

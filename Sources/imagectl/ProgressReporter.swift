@@ -28,7 +28,7 @@ final class ProgressReporter: @unchecked Sendable {
         let how: String
         switch e.outcome {
         case .built: how = "built \(formatBytes(e.size)) in \(String(format: "%.2f", e.seconds))s"
-        case .cached: how = "cached"
+        case .cached: how = "CACHED"
         case .shared: how = "shared with an earlier platform"
         }
         lock.lock()
