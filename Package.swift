@@ -26,7 +26,7 @@ let package = Package(
         .target(name: "Registry", dependencies: ["OCI", "CCurl", "CProcess"]),
         // Moving images between the store and registries: the registry client knows nothing of the store.
         .target(name: "Publish", dependencies: ["OCI", "Store", "Registry"]),
-        .target(name: "Build", dependencies: ["OCI", "Layers", "Rootfs", "Runtime", "Store", "Registry", "Publish"]),
+        .target(name: "Build", dependencies: ["OCI", "Layers", "Rootfs", "Runtime", "Store", "Registry", "Publish", "Processes"]),
         // Programs imagectl starts and waits for (loaders, the OCI runtime), dying with it.
         .target(name: "Processes", dependencies: ["CProcess"]),
         // Running one build step: an OCI runtime spec, runc or crun as a child process, qemu for others.
@@ -36,7 +36,7 @@ let package = Package(
         // The whole job as library calls: the command line is flags, one call, print.
         .target(name: "Pipeline", dependencies: ["OCI", "Layers", "Store", "Registry", "Publish", "Build", "Runtime", "Sinks", "Release"]),
         .executableTarget(name: "imagectl", dependencies: [
-            "OCI", "Layers", "Store", "Build", "Sinks", "Registry", "Publish", "Release", "Pipeline", "CProcess",
+            "OCI", "Layers", "Store", "Build", "Sinks", "Registry", "Publish", "Release", "Pipeline", "CProcess", "Processes",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
@@ -47,6 +47,7 @@ let package = Package(
         .testTarget(name: "BuildTests", dependencies: ["Build", "Store", "OCI", "Layers", "TestSupport"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "OCI", "TestSupport"]),
         .testTarget(name: "ReleaseTests", dependencies: ["Release", "TestSupport"]),
+        .testTarget(name: "ProcessesTests", dependencies: ["Processes"]),
         .testTarget(name: "IntegrationTests", dependencies: ["OCI", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,6 +1,7 @@
 import Foundation
 import Layers
 import OCI
+import Processes
 import Rootfs
 import Runtime
 import Store
@@ -116,8 +117,10 @@ extension Builder {
            cwd == "proc" || cwd.bytes.starts(with: Array("proc/".utf8)) {
             throw BuildError(file: containerfile.path, line: ins.line, "RUN: the working directory \(step.cwd) is /\(cwd), in the runtime's /proc: choose another WORKDIR")
         }
+        // Without root, imagectl entered a user namespace when it started, where it is root (see UserNamespace).
         guard geteuid() == 0 else {
-            throw BuildError("RUN needs root to mount the stage's filesystem and start the runtime: run imagectl as root (sudo on a CI runner); RUN without root is not supported yet")
+            let why = UserNamespace.unavailable ?? "imagectl did not enter one"
+            throw BuildError("RUN without root needs a user namespace, and \(why); or run imagectl as root")
         }
         do {
             try Binfmt.check(architecture: platform.architecture, variant: platform.variant, host: Platform.host.architecture)

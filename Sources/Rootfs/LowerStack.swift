@@ -82,6 +82,6 @@ struct LowerStack {
 
     static func isOpaque(_ dir: Int32) -> Bool {
         var value: UInt8 = 0
-        return fgetxattr(dir, "trusted.overlay.opaque", &value, 1) == 1 && value == UInt8(ascii: "y")
+        return fgetxattr(dir, OverlayMount.opaqueAttribute, &value, 1) == 1 && value == UInt8(ascii: "y")
     }
 }

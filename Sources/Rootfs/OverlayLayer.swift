@@ -2,11 +2,12 @@ import CArchive
 import Foundation
 import Layers
 import OCI
+import Processes
 
 /// One layer unpacked on its own, in the form overlayfs stacks: its files as they are (owners,
 /// modes, times, xattrs such as security.capability, hard links), a whiteout `.wh.NAME` as the
-/// character device 0/0 at NAME, and `.wh..wh..opq` as the `trusted.overlay.opaque` attribute of
-/// its directory. Several of them, lowest last, are a stage's root filesystem.
+/// character device 0/0 at NAME, and `.wh..wh..opq` as overlayfs's opaque attribute of its
+/// directory. Several of them, lowest last, are a stage's root filesystem.
 public enum OverlayLayer {
     public static func unpack(_ path: String, name: String, into dir: String) throws {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -26,7 +27,7 @@ public enum OverlayLayer {
             }
             defer { close(dir) }
             if base == ".wh..wh..opq" {
-                guard fsetxattr(dir, "trusted.overlay.opaque", "y", 1, 0) == 0 else {
+                guard fsetxattr(dir, OverlayMount.opaqueAttribute, "y", 1, 0) == 0 else {
                     throw RootfsError("\(name): cannot mark /\(clean.parent) opaque: \(String(cString: strerror(errno)))")
                 }
                 return true

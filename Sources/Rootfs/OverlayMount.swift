@@ -1,12 +1,19 @@
 import Foundation
+import Processes
 
 /// The kernel's overlay filesystem: read-only layer directories below, one writable directory
 /// on top where the step's changes land.
 public enum OverlayMount {
+    /// Where overlayfs reads that a directory hides the layers below: `trusted.overlay.opaque`;
+    /// in a user namespace, whose root may not write trusted.*, `user.overlay.opaque` (it is
+    /// mounted with `userxattr` there, Linux 5.11 and later).
+    public static var opaqueAttribute: String { UserNamespace.isInside ? "user.overlay.opaque" : "trusted.overlay.opaque" }
+
     /// Mounts `lowers` (the top layer first) with `upper` and `work` at `target`. A failure that
     /// means this kernel or this process cannot have overlayfs here is `SnapshotterUnavailable`.
     public static func mount(lowers: [String], upper: String, work: String, at target: String) throws {
         let options = try self.options(lowers: lowers, upper: upper, work: work, target: target)
+            + (UserNamespace.isInside ? ",userxattr" : "")
         // Metadata-only copy-ups and directory redirects would leave the step's changes in places
         // a diff of the upper directory cannot see: off, where the kernel knows the options.
         if Glibc.mount("overlay", target, "overlay", 0, options + ",redirect_dir=off,metacopy=off") == 0 { return }

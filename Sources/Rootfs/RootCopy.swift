@@ -149,9 +149,9 @@ private struct Copier {
         guard name.withCString({ utimensat(dir, $0, &times, AT_SYMLINK_NOFOLLOW) }) == 0 else { throw failure("utimens", path) }
     }
 
-    /// Every attribute but trusted.* (overlayfs's markers, and ours).
+    /// Every attribute but overlayfs's markers (trusted.*, and user.overlay.* in a user namespace) and ours.
     func copyXattrs(from source: PathBytes, path: PathBytes, set: (String, [UInt8]) -> Int32) throws {
-        guard let attrs = LayerXattrs.read(source, keep: { !$0.hasPrefix("trusted.") }) else { return }
+        guard let attrs = LayerXattrs.read(source, keep: { !$0.hasPrefix("trusted.") && !$0.hasPrefix("user.overlay.") }) else { return }
         for (key, value) in attrs.sorted(by: { $0.key < $1.key }) {
             guard set(key, value) == 0 else { throw failure("setxattr \(key)", path) }
         }

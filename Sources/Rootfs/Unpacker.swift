@@ -5,10 +5,11 @@ import OCI
 
 /// Unpacks layers, bottom first, into a directory as a container runtime would: each layer's
 /// whiteouts and opaque directories remove what the layers below put there, then its entries are
-/// written with their modes, times and (as root) owners. Names were cleaned when listed; libarchive
-/// also refuses to write through a symbolic link, so an entry cannot land outside the directory.
+/// written with their modes, times and (with `owners`, which takes root) owners. Names were cleaned
+/// when listed; libarchive also refuses to write through a symbolic link, so an entry cannot land
+/// outside the directory.
 public enum Unpacker {
-    public static func unpack(_ layers: [(path: String, name: String)], into dir: String) throws {
+    public static func unpack(_ layers: [(path: String, name: String)], into dir: String, owners: Bool = geteuid() == 0) throws {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         // libarchive's link checks walk every element of the path it writes: the root itself must
         // hold no link.
@@ -21,7 +22,7 @@ public enum Unpacker {
             let listing = try LayerReader.list(layer.path, name: layer.name)
             for gone in listing.whiteouts { remove(rootFD, gone, keepSelf: false) }
             for emptied in listing.opaque { remove(rootFD, emptied, keepSelf: true) }
-            try extract(layer.path, name: layer.name, into: root)
+            try extract(layer.path, name: layer.name, into: root, owners: owners)
         }
     }
 
@@ -42,12 +43,13 @@ public enum Unpacker {
 
     /// Writes the layer's entries under `root`; `special` may take an entry first (a whiteout) and
     /// return true when it did. Without it, whiteouts are skipped (the caller applied them).
-    static func extract(_ path: String, name: String, into root: String, special: ((PathBytes) throws -> Bool)? = nil) throws {
+    static func extract(_ path: String, name: String, into root: String, owners: Bool = geteuid() == 0,
+                        special: ((PathBytes) throws -> Bool)? = nil) throws {
         guard let disk = archive_write_disk_new() else { throw RootfsError("\(name): out of memory") }
         defer { archive_write_free(disk) }
         var flags = ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_UNLINK
             | ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT
-        if geteuid() == 0 { flags |= ARCHIVE_EXTRACT_OWNER }
+        if owners { flags |= ARCHIVE_EXTRACT_OWNER }
         archive_write_disk_set_options(disk, flags)
         let prefix = PathBytes(root)
         var budget = UnpackBudget(root: root, name: name)
@@ -62,7 +64,7 @@ public enum Unpacker {
                 }
                 prefix.appending(target).withCString { archive_entry_copy_hardlink(entry, $0) }
             }
-            dropTrustedXattrs(entry)
+            dropOverlayXattrs(entry)
             guard archive_write_header(disk, entry) >= ARCHIVE_WARN else { throw failure(disk, name) }
             var buf: UnsafeRawPointer?
             var size = 0
@@ -74,15 +76,27 @@ public enum Unpacker {
                 try budget.write(size)
                 guard archive_write_data_block(disk, buf, size, offset) >= ARCHIVE_WARN else { throw failure(disk, name) }
             }
-            guard archive_write_finish_entry(disk) >= ARCHIVE_WARN else { throw failure(disk, name) }
+            let finished = archive_write_finish_entry(disk)
+            guard finished >= ARCHIVE_WARN else { throw failure(disk, name) }
+            // An owner that cannot be given (without root: an ID beyond the user namespace's map) is
+            // only a warning to libarchive, which leaves the file to the writer: a layer made over
+            // it would then say root owns it.
+            if owners, finished == ARCHIVE_WARN {
+                var st = stat()
+                let (uid, gid) = (archive_entry_uid(entry), archive_entry_gid(entry))
+                if prefix.appending(clean).withCString({ lstat($0, &st) }) == 0, Int64(st.st_uid) != uid || Int64(st.st_gid) != gid {
+                    throw RootfsError("\(name): /\(clean) belongs to \(uid):\(gid), an owner that cannot be given here (without root, owners go from 0 to the size of the user's ranges in /etc/subuid and /etc/subgid): grant larger ranges, or build as root")
+                }
+            }
             return false
         }
         guard archive_write_close(disk) >= ARCHIVE_WARN else { throw failure(disk, name) }
     }
 
     /// `trusted.*` attributes steer the kernel (overlayfs's redirects and opaque markers among
-    /// them): a layer's are not written to disk; user.* and security.* are.
-    static func dropTrustedXattrs(_ entry: OpaquePointer) {
+    /// them), and so do `user.overlay.*` for an overlay mounted in a user namespace: a layer's are
+    /// not written to disk; the rest of user.* and security.* are.
+    static func dropOverlayXattrs(_ entry: OpaquePointer) {
         guard archive_entry_xattr_reset(entry) > 0 else { return }
         var kept: [(String, [UInt8])] = []
         var dropped = false
@@ -92,7 +106,7 @@ public enum Unpacker {
         while archive_entry_xattr_next(entry, &name, &value, &size) == ARCHIVE_OK {
             guard let name else { continue }
             let key = String(cString: name)
-            if key.hasPrefix("trusted.") { dropped = true; continue }
+            if key.hasPrefix("trusted.") || key.hasPrefix("user.overlay.") { dropped = true; continue }
             kept.append((key, value.map { Array(UnsafeRawBufferPointer(start: $0, count: size)) } ?? []))
         }
         guard dropped else { return }

@@ -22,10 +22,10 @@ public enum UpperDiff {
         case fuse
     }
 
-    static let opaqueKeys: [Form: [String]] = [
-        .kernel: ["trusted.overlay.opaque"],
+    static var opaqueKeys: [Form: [String]] { [
+        .kernel: [OverlayMount.opaqueAttribute],
         .fuse: ["trusted.overlay.opaque", "user.fuseoverlayfs.opaque", "user.overlay.opaque"],
-    ]
+    ] }
 
     /// `lower` tells what the root held at a path before the step: a directory the overlay only
     /// copied up (to make a mount point in it, say), unchanged and with nothing new below, is left
@@ -109,8 +109,9 @@ public enum UpperDiff {
     }
 
     static func keeps(_ key: String, _ form: Form) -> Bool {
-        guard LayerXattrs.belongsInLayer(key) else { return false }
-        return form == .kernel || !(key.hasPrefix("user.fuseoverlayfs.") || key.hasPrefix("user.overlay.") || key.hasPrefix("user.containers."))
+        // user.overlay.* steers overlayfs in a user namespace as trusted.* does outside one.
+        guard LayerXattrs.belongsInLayer(key), !key.hasPrefix("user.overlay.") else { return false }
+        return form == .kernel || !(key.hasPrefix("user.fuseoverlayfs.") || key.hasPrefix("user.containers."))
     }
 
     static func isOpaque(_ dir: PathBytes, form: Form) -> Bool {

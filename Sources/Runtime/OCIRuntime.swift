@@ -35,7 +35,7 @@ public struct OCIRuntime: Sendable {
         let hosts = bundle + "/hosts", resolv = bundle + "/resolv.conf"
         try Data(NetworkFiles.hosts(hostname: step.hostname).utf8).write(to: URL(fileURLWithPath: hosts))
         try Data(NetworkFiles.resolvConf(network: step.network).utf8).write(to: URL(fileURLWithPath: resolv))
-        let spec = step.runtimeSpec(rootfs: rootfs, hosts: hosts, resolvConf: resolv)
+        let spec = step.runtimeSpec(rootfs: rootfs, hosts: hosts, resolvConf: resolv, inUserNamespace: UserNamespace.isInside)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         try encoder.encode(spec).write(to: URL(fileURLWithPath: bundle + "/config.json"))

@@ -47,7 +47,7 @@ struct RuntimeSpec: Encodable {
         var namespaces: [Namespace]
         var maskedPaths: [String]
         var readonlyPaths: [String]
-        var resources: Resources
+        var resources: Resources?
         var seccomp: Seccomp?
         var uidMappings: [IDMapping]?
         var gidMappings: [IDMapping]?

@@ -65,14 +65,20 @@ public struct StepSpec: Sendable {
     }
 
     /// The runtime spec for this step over the root filesystem at `rootfs`, with the network
-    /// files at `hosts` and `resolvConf`.
-    func runtimeSpec(rootfs: String, hosts: String, resolvConf: String) -> RuntimeSpec {
+    /// files at `hosts` and `resolvConf`; `inUserNamespace`: imagectl runs as root of a user
+    /// namespace (without root), where the step runs too.
+    func runtimeSpec(rootfs: String, hosts: String, resolvConf: String, inUserNamespace: Bool) -> RuntimeSpec {
         var namespaces = ["pid", "ipc", "uts", "mount"].map(RuntimeSpec.Namespace.init(type:))
         if network == .none { namespaces.append(.init(type: "network")) }
         // A user other than root runs with no capabilities in effect, as Docker runs it.
         let caps = RuntimeSpec.defaultCapabilities
         let effective = uid == 0 ? caps : []
         var mounts = RuntimeSpec.baseMounts
+        // sysfs may be mounted only by the owner of the network namespace: in a user namespace,
+        // a step on the host's network gets the host's /sys bound read-only, as podman gives it.
+        if inUserNamespace, network == .host, let i = mounts.firstIndex(where: { $0.destination == "/sys" }) {
+            mounts[i] = .init(destination: "/sys", type: "bind", source: "/sys", options: ["rbind", "nosuid", "noexec", "nodev", "ro"])
+        }
         mounts.append(.init(destination: "/etc/hosts", type: "bind", source: hosts, options: ["rbind", "ro"]))
         mounts.append(.init(destination: "/etc/resolv.conf", type: "bind", source: resolvConf, options: ["rbind", "ro"]))
         for b in binds {
@@ -88,6 +94,7 @@ public struct StepSpec: Sendable {
                            capabilities: .init(bounding: caps, effective: effective, permitted: effective)),
             root: .init(path: rootfs), hostname: hostname, mounts: mounts,
             linux: .init(namespaces: namespaces, maskedPaths: RuntimeSpec.maskedPaths, readonlyPaths: RuntimeSpec.readonlyPaths,
-                         resources: .init(devices: [.init(allow: false, access: "rwm")]), seccomp: .forHost()))
+                         // A user namespace's root owns no cgroup: runc's rootless mode sets none, as `runc spec --rootless` leaves them out.
+                         resources: inUserNamespace ? nil : .init(devices: [.init(allow: false, access: "rwm")]), seccomp: .forHost()))
     }
 }

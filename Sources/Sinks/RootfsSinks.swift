@@ -2,17 +2,21 @@ import CArchive
 import Foundation
 import Layers
 import OCI
+import Processes
 import Rootfs
 import Store
 
 /// `type=local,dest=DIR` (and `-o DIR`): the image's root filesystem unpacked into a directory;
 /// with several platforms, one directory each (`linux_amd64`, `linux_arm64`), as buildx splits them.
+/// Files keep the image's owners only for the machine's root: without root, in imagectl's user
+/// namespace too, they are the user's, as buildx's client writes them, and the user can remove them.
 public struct RootfsDirectorySink: ImageSink {
     public let path: String
+    var owners = geteuid() == 0 && !UserNamespace.isInside
 
     public func write(_ image: Descriptor, from store: Store, names: [Reference]) throws {
         for (dir, layers) in try RootfsDirectorySink.platforms(image, store: store, under: path) {
-            try Unpacker.unpack(layers, into: dir)
+            try Unpacker.unpack(layers, into: dir, owners: owners)
         }
     }
 
@@ -35,7 +39,8 @@ public struct RootfsTarSink: ImageSink {
     public func write(_ image: Descriptor, from store: Store, names: [Reference]) throws {
         let work = store.tempPath("rootfs")
         defer { try? FileManager.default.removeItem(atPath: work) }
-        try RootfsDirectorySink(path: work).write(image, from: store, names: names)
+        // The copy is the store's, removed below: it keeps the owners wherever they can be set.
+        try RootfsDirectorySink(path: work, owners: geteuid() == 0).write(image, from: store, names: names)
         try RootfsTarSink.archive(work, to: path)
     }
 

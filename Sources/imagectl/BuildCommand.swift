@@ -7,7 +7,7 @@ import Pipeline
 import Sinks
 import Store
 
-struct BuildCommand: ParsableCommand {
+struct BuildCommand: ParsableCommand, RunsInUserNamespace {
     static let configuration = CommandConfiguration(
         commandName: "build",
         abstract: "Build an image for one or more platforms from a Containerfile.",

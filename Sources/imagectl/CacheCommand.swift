@@ -8,7 +8,7 @@ struct CacheCommand: ParsableCommand {
         commandName: "cache", abstract: "Inspect and maintain the store and layer cache.",
         subcommands: [Usage.self, Prune.self, Verify.self])
 
-    struct Usage: ParsableCommand {
+    struct Usage: ParsableCommand, RunsInUserNamespace {
         static let configuration = CommandConfiguration(commandName: "du", abstract: "Show how much the store holds.")
         func run() throws {
             try guarded {
@@ -25,7 +25,7 @@ struct CacheCommand: ParsableCommand {
         }
     }
 
-    struct Prune: ParsableCommand {
+    struct Prune: ParsableCommand, RunsInUserNamespace {
         static let configuration = CommandConfiguration(
             commandName: "prune",
             abstract: "Remove temp files, unused snapshots and blobs nothing refers to; --all drops the layer cache and cache mounts too.")

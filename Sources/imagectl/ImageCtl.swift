@@ -2,6 +2,7 @@ import ArgumentParser
 import CProcess
 import OCI
 import Foundation
+import Processes
 
 @main
 struct ImageCtl: ParsableCommand {
@@ -25,8 +26,14 @@ struct ImageCtl: ParsableCommand {
         signal(SIGPIPE, SIG_IGN)
         SHA256.keepCryptoUntilExit()
         imagectl_fix_mmap_threshold()
+        var command: ParsableCommand
+        do { command = try parseAsRoot() } catch { exit(withError: error) }
+        // Before any thread starts: the kernel makes a user namespace only for a single thread.
+        if command is RunsInUserNamespace {
+            do { try UserNamespace.enterUnlessRoot() } catch { exit(withError: fail(error)) }
+        }
         stopCleanlyOnSignals()
-        main(nil)
+        do { try command.run() } catch { exit(withError: error) }
     }
 
     /// SIGINT, SIGTERM and SIGHUP (a cancelled CI job, Ctrl-C) go to one thread that stops the
@@ -48,3 +55,7 @@ struct ImageCtl: ParsableCommand {
         }
     }
 }
+
+/// A command that runs steps, or reads and removes what steps left in the store (files of the
+/// image's owners): run without root, it runs as root of a user namespace (`UserNamespace`).
+protocol RunsInUserNamespace {}

@@ -17,13 +17,14 @@ enum CLI {
 
     /// Runs imagectl with its own store; never throws on a non-zero exit, so tests can assert on it.
     /// A run past `timeout` is killed and reported as a hang, so a hang fails its test, not the suite.
-    /// `user`: run as that uid (and gid), as a CI runner's non-root user.
+    /// `user`: run as that user (with its groups), as a CI runner's non-root user; `environment`
+    /// then still goes through, though runuser sets HOME and the like for the user.
     static func run(_ args: [String], home: String, environment: [String: String] = [:], stdin: String? = nil,
-                    directory: String? = nil, timeout: TimeInterval = 300, user: Int? = nil) throws -> Result {
+                    directory: String? = nil, timeout: TimeInterval = 300, user: String? = nil) throws -> Result {
         let p = Process()
         if let user {
-            p.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-            p.arguments = ["--reuid=\(user)", "--regid=\(user)", "--clear-groups", binary] + args
+            p.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
+            p.arguments = ["-u", user, "--", "/usr/bin/env"] + environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" } + [binary] + args
         } else {
             p.executableURL = URL(fileURLWithPath: binary)
             p.arguments = args

@@ -73,7 +73,7 @@ import Testing
         _ = try run(["chown", "-R", "65534:65534", tmp + "/ctx", tmp + "/store", tmp + "/readonly/result"])
         chmod(tmp, 0o755)
         chmod(tmp + "/readonly", 0o555)
-        let r = try CLI.run(["build", "--progress", "quiet", flag, tmp + "/readonly/result", tmp + "/ctx"], home: tmp + "/store", user: 65534)
+        let r = try CLI.run(["build", "--progress", "quiet", flag, tmp + "/readonly/result", tmp + "/ctx"], home: tmp + "/store", user: "nobody")
         #expect(r.status == 0, "\(r.stderr)")
         #expect(try String(contentsOfFile: tmp + "/readonly/result", encoding: .utf8).contains("sha256:"))
     }

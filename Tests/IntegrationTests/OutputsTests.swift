@@ -139,9 +139,11 @@ extension OutputsTests {
 /// podman with its own storage under a temp dir, set up as this machine needs (runc, cgroupfs, vfs).
 struct Podman {
     let root: String
+    /// Where its run-time state is (a rootless podman's is under $XDG_RUNTIME_DIR).
+    var runroot: String?
 
     func run(_ args: [String], stdin: Data? = nil) throws -> Data {
-        try OutputsTests.tool(["podman", "--root", root + "/storage", "--runroot", root + "/run", "--storage-driver", "vfs",
+        try OutputsTests.tool(["podman", "--root", root + "/storage", "--runroot", runroot ?? root + "/run", "--storage-driver", "vfs",
                                "--cgroup-manager", "cgroupfs", "--events-backend", "file"] + args, stdin: stdin)
     }
 

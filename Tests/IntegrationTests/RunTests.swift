@@ -229,19 +229,6 @@ import Testing
         #expect(second.stdout == first.stdout, "the same image")
     }
 
-    /// Without root a step cannot run here: one line that says so, and what to do.
-    @Test func withoutRootItIsOneClearLine() throws {
-        try CLI.requireFixtures()
-        let tmp = try makeTempDir("run-user")
-        defer { try? FileManager.default.removeItem(atPath: tmp) }
-        try Self.context(tmp + "/ctx", "RUN echo hi\n")
-        _ = try run(["chmod", "-R", "a+rwX", tmp])
-        let r = try CLI.run(["build", "--progress", "quiet", tmp + "/ctx"], home: tmp + "/store", user: 65534)
-        #expect(r.status == 1)
-        #expect(r.stderr.contains("Containerfile:5: RUN needs root"), "\(r.stderr)")
-        #expect(r.stderr.split(separator: "\n").count == 1)
-    }
-
     /// Two platforms' steps run side by side: each starts before the other ends.
     @Test func platformsRunTheirStepsSideBySide() throws {
         try CLI.requireFixtures()

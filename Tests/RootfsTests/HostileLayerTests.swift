@@ -56,8 +56,9 @@ import Testing
         #expect(FileManager.default.contents(atPath: v + "/target") == Data("keep\n".utf8))
     }
 
-    /// overlayfs's own attributes in a layer would redirect or hide directories of the stack.
-    @Test func trustedAttributesAreNotWritten() throws {
+    /// overlayfs's own attributes in a layer would redirect or hide directories of the stack:
+    /// trusted.overlay.* as root, user.overlay.* where it is mounted in a user namespace.
+    @Test func overlayAttributesAreNotWritten() throws {
         let dir = try makeTempDir("hostile-xattr")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let layer = "\(dir)/x.tar"
@@ -65,12 +66,14 @@ import Testing
             import tarfile
             tf = tarfile.open('\(layer)', 'w', format=tarfile.PAX_FORMAT)
             t = tarfile.TarInfo('d'); t.type = tarfile.DIRTYPE; t.mode = 0o755
-            t.pax_headers = {'SCHILY.xattr.trusted.overlay.redirect': '/e', 'SCHILY.xattr.user.note': 'kept'}
+            t.pax_headers = {'SCHILY.xattr.trusted.overlay.redirect': '/e', 'SCHILY.xattr.user.overlay.opaque': 'y',
+                             'SCHILY.xattr.user.note': 'kept'}
             tf.addfile(t); tf.close()
             """])
         try OverlayLayer.unpack(layer, name: "x", into: dir + "/root")
         var buf = [UInt8](repeating: 0, count: 64)
         #expect(getxattr(dir + "/root/d", "trusted.overlay.redirect", &buf, buf.count) < 0)
+        #expect(getxattr(dir + "/root/d", "user.overlay.opaque", &buf, buf.count) < 0)
         #expect(getxattr(dir + "/root/d", "user.note", &buf, buf.count) == 4)
     }
 }
