@@ -52,18 +52,26 @@ final class StageRootfs: @unchecked Sendable {
         let index: LayerIndex
         if let data = store.layerIndex(layer.digest), let stored = LayerIndex(data: data) {
             index = stored
-        } else if let entries {
-            index = LayerIndex(StageRootfs.listing(entries))
         } else {
-            try ensureBlob(layer)
-            let path = store.blobPath(layer.digest), name = "layer \(layer.digest.hex.prefix(12))"
-            // The diffID is hashed on the other core while the layer is listed: it is read once either way.
-            let diffID = Outcome<Digest>()
-            let hashing = DispatchGroup()
-            DispatchQueue.global().async(group: hashing) { diffID.set { try LayerReader.diffID(path, name: name) } }
-            let listing = try LayerReader.list(path, name: name)
-            hashing.wait()
-            store.putDiffID(try diffID.get(), ofLayer: layer.digest)
+            let listing: LayerListing
+            if let entries {
+                listing = StageRootfs.listing(entries)
+            } else {
+                try ensureBlob(layer)
+                let path = store.blobPath(layer.digest), name = "layer \(layer.digest.hex.prefix(12))"
+                lock.lock()
+                let claimed = claims[layer.digest] != nil
+                lock.unlock()
+                // An image's layer has its diffID hashed on the other core while it is listed: it
+                // is read once either way. A layer a build made needs no such check.
+                let diffID = Outcome<Digest>()
+                let hashing = DispatchGroup()
+                if claimed { DispatchQueue.global().async(group: hashing) { diffID.set { try LayerReader.diffID(path, name: name) } } }
+                listing = try LayerReader.list(path, name: name)
+                hashing.wait()
+                if claimed { store.putDiffID(try diffID.get(), ofLayer: layer.digest) }
+            }
+            // Kept, so that a rebuild whose later steps look at the stage reads no layer again.
             let data = LayerIndex.encode(listing)
             store.putLayerIndex(data, for: layer.digest)
             index = LayerIndex(data: data)!
@@ -118,6 +126,16 @@ final class StageRootfs: @unchecked Sendable {
     static func listing(_ entries: [LayerEntry]) -> LayerListing {
         var listing = LayerListing()
         for e in entries {
+            // What a RUN step deleted is written as whiteouts: they read as LayerReader reads them.
+            let base = e.path.lastComponent
+            if base == ".wh..wh..opq" {
+                listing.opaque.append(e.path.parent)
+                continue
+            }
+            if base.hasPrefix(".wh."), base.bytes.count > 4 {
+                listing.whiteouts.append(e.path.parent.appending(base.dropFirst(4)))
+                continue
+            }
             var r = RootfsEntry(path: e.path, kind: .directory, mode: e.mode, uid: e.uid, gid: e.gid)
             switch e.kind {
             case .file(_, let size): r.kind = .file; r.size = size
