@@ -76,8 +76,10 @@ public struct StepSpec: Sendable {
         var mounts = RuntimeSpec.baseMounts
         // sysfs may be mounted only by the owner of the network namespace: in a user namespace,
         // a step on the host's network gets the host's /sys bound read-only, as podman gives it.
+        // Recursively ("rro", Linux 5.12): with "ro" the mounts below it stay writable, and the
+        // cgroup tree a user is delegated would let a step kill or freeze the user's own processes.
         if inUserNamespace, network == .host, let i = mounts.firstIndex(where: { $0.destination == "/sys" }) {
-            mounts[i] = .init(destination: "/sys", type: "bind", source: "/sys", options: ["rbind", "nosuid", "noexec", "nodev", "ro"])
+            mounts[i] = .init(destination: "/sys", type: "bind", source: "/sys", options: ["rbind", "nosuid", "noexec", "nodev", "rro"])
         }
         mounts.append(.init(destination: "/etc/hosts", type: "bind", source: hosts, options: ["rbind", "ro"]))
         mounts.append(.init(destination: "/etc/resolv.conf", type: "bind", source: resolvConf, options: ["rbind", "ro"]))

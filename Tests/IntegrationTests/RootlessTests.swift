@@ -39,7 +39,7 @@ import Testing
 
     @Test func stepsWriteTheImagesOwnersThroughTheSubordinateRange() throws {
         let tmp = try Self.workspace("rootless-owners", """
-            RUN /bin/busybox mkdir -p /srv /home/app && echo root > /srv/root-file && echo gone > /srv/gone && echo app > /home/app/app-file && /bin/busybox chown 1000:1000 /home/app && /bin/busybox chown 1000:2000 /home/app/app-file && /bin/busybox id > /srv/id
+            RUN /bin/busybox mkdir -p /srv /home/app && echo root > /srv/root-file && echo gone > /srv/gone && echo app > /home/app/app-file && /bin/busybox chown 1000:1000 /home/app && /bin/busybox chown 1000:2000 /home/app/app-file && /bin/busybox id > /srv/id && /bin/busybox awk '$5 ~ "^/sys" {print $5, $6}' /proc/self/mountinfo > /srv/sys
             RUN --network=none /bin/busybox ls /sys/class/net > /srv/net && /bin/busybox rm /srv/gone
             USER app
             WORKDIR /home/app
@@ -56,6 +56,11 @@ import Testing
         #expect(Self.owner(root + "/srv/root-file").map { [$0.uid, $0.gid] } == [0, 0])
         #expect(Self.owner(root + "/home/app/app-file").map { [$0.uid, $0.gid] } == [1000, 2000])
         #expect(Self.text(root + "/srv/net") == "lo\n", "--network=none is a network namespace of its own")
+        // The host's /sys, bound for a step on the host's network, is read-only all the way down:
+        // the cgroup tree below it could be the user's own, delegated.
+        let sys = (Self.text(root + "/srv/sys") ?? "").split(separator: "\n").map { $0.split(separator: " ") }
+        #expect(sys.count > 1 && sys.contains { $0.first == "/sys/fs/cgroup" }, "\(sys)")
+        #expect(sys.allSatisfy { $0.count == 2 && $0[1].hasPrefix("ro,") }, "every mount below /sys is read-only: \(sys)")
         #expect(!FileManager.default.fileExists(atPath: root + "/srv/gone"), "a deletion is whited out, and the next step's snapshot holds the whiteout")
         #expect(Self.text(root + "/home/app/id") == "uid=1000(app) gid=1000(app) groups=1000(app),2000(extra)\n")
         #expect(Self.owner(root + "/home/app/id").map { [$0.uid, $0.gid] } == [1000, 1000])
