@@ -64,7 +64,7 @@ public enum Unpacker {
                 }
                 prefix.appending(target).withCString { archive_entry_copy_hardlink(entry, $0) }
             }
-            dropOverlayXattrs(entry)
+            dropOverlayXattrs(entry, privileges: owners)
             guard archive_write_header(disk, entry) >= ARCHIVE_WARN else { throw failure(disk, name) }
             var buf: UnsafeRawPointer?
             var size = 0
@@ -95,8 +95,14 @@ public enum Unpacker {
 
     /// `trusted.*` attributes steer the kernel (overlayfs's redirects and opaque markers among
     /// them), and so do `user.overlay.*` for an overlay mounted in a user namespace: a layer's are
-    /// not written to disk; the rest of user.* and security.* are.
-    static func dropOverlayXattrs(_ entry: OpaquePointer) {
+    /// not written to disk; the rest of user.* and security.* are. Files that do not keep their
+    /// owners (`privileges` false: a directory output without root, where every file becomes the
+    /// user's) lose setuid, setgid and file capabilities: an image's setuid-root program would
+    /// otherwise become one that runs as the user for anyone on the machine.
+    static func dropOverlayXattrs(_ entry: OpaquePointer, privileges: Bool) {
+        if !privileges {
+            archive_entry_set_perm(entry, archive_entry_perm(entry) & ~mode_t(0o6000))
+        }
         guard archive_entry_xattr_reset(entry) > 0 else { return }
         var kept: [(String, [UInt8])] = []
         var dropped = false
@@ -106,7 +112,10 @@ public enum Unpacker {
         while archive_entry_xattr_next(entry, &name, &value, &size) == ARCHIVE_OK {
             guard let name else { continue }
             let key = String(cString: name)
-            if key.hasPrefix("trusted.") || key.hasPrefix("user.overlay.") { dropped = true; continue }
+            if key.hasPrefix("trusted.") || key.hasPrefix("user.overlay.") || (!privileges && key == "security.capability") {
+                dropped = true
+                continue
+            }
             kept.append((key, value.map { Array(UnsafeRawBufferPointer(start: $0, count: size)) } ?? []))
         }
         guard dropped else { return }

@@ -33,13 +33,18 @@ import Testing
         return lstat(path, &st) == 0 ? (st.st_uid, st.st_gid) : nil
     }
 
+    static func mode(_ path: String) -> UInt32? {
+        var st = stat()
+        return lstat(path, &st) == 0 ? UInt32(st.st_mode) & 0o7777 : nil
+    }
+
     static func text(_ path: String) -> String? {
         FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) }
     }
 
     @Test func stepsWriteTheImagesOwnersThroughTheSubordinateRange() throws {
         let tmp = try Self.workspace("rootless-owners", """
-            RUN /bin/busybox mkdir -p /srv /home/app && echo root > /srv/root-file && echo gone > /srv/gone && echo app > /home/app/app-file && /bin/busybox chown 1000:1000 /home/app && /bin/busybox chown 1000:2000 /home/app/app-file && /bin/busybox id > /srv/id && /bin/busybox awk '$5 ~ "^/sys" {print $5, $6}' /proc/self/mountinfo > /srv/sys
+            RUN /bin/busybox mkdir -p /srv /home/app && echo root > /srv/root-file && echo gone > /srv/gone && echo app > /home/app/app-file && /bin/busybox chown 1000:1000 /home/app && /bin/busybox chown 1000:2000 /home/app/app-file && /bin/busybox id > /srv/id && /bin/busybox awk '$5 ~ "^/sys" {print $5, $6}' /proc/self/mountinfo > /srv/sys && echo s > /srv/suid && /bin/busybox chmod 6755 /srv/suid
             RUN --network=none /bin/busybox ls /sys/class/net > /srv/net && /bin/busybox rm /srv/gone
             USER app
             WORKDIR /home/app
@@ -76,6 +81,9 @@ import Testing
         let uid = try #require(UInt32(String(decoding: try run(["id", "-u", Self.user]), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)))
         #expect(Self.owner(tmp + "/local/home/app/app-file")?.uid == uid)
         #expect(Self.text(tmp + "/local/home/app/id") == Self.text(root + "/home/app/id"))
+        // A setuid or setgid file there would run as the user for anyone: the image keeps the bits, the directory not.
+        #expect(Self.mode(root + "/srv/suid") == 0o6755)
+        #expect(Self.mode(tmp + "/local/srv/suid") == 0o755)
         _ = try run(["runuser", "-u", Self.user, "--", "rm", "-rf", tmp + "/local"])
         #expect(!FileManager.default.fileExists(atPath: tmp + "/local"))
     }
