@@ -15,8 +15,8 @@ extension Store {
         let path = snapshotPath(chainID)
         // Kept from prune while this handle lives.
         lease.record(chainID)
-        if access(path, F_OK) == 0 { return path }
         try Store.makePrivateDirectory(root + "/snapshots")
+        if access(path, F_OK) == 0 { return path }
         let tmp = tempPath("snapshot")
         do {
             try fill(tmp)
@@ -33,11 +33,17 @@ extension Store {
         return path
     }
 
+    /// A directory of the store that is there, not a link out of it, and not another user's.
+    func isOwnDirectory(_ path: String) -> Bool {
+        var st = stat()
+        return lstat(path, &st) == 0 && st.st_mode & S_IFMT == S_IFDIR && st.st_uid == geteuid()
+    }
+
     /// Removes snapshots no live build uses (they are made again from the layers when needed) and,
     /// with `all`, every cache mount. Called by prune with the store lock held.
     func pruneSnapshots(live: Set<Digest>, all: Bool, into r: inout PruneResult) {
         let dir = root + "/snapshots"
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] {
+        for name in (isOwnDirectory(dir) ? try? FileManager.default.contentsOfDirectory(atPath: dir) : nil) ?? [] {
             if let d = try? Digest(parsing: "sha256:" + name), live.contains(d) { continue }
             let size = Store.treeSize(dir + "/" + name)
             FileTree.removeTree(dir + "/" + name)
@@ -48,7 +54,7 @@ extension Store {
         }
         guard all else { return }
         let caches = root + "/cachemounts"
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: caches)) ?? [] where !name.hasSuffix(".lock") {
+        for name in (isOwnDirectory(caches) ? try? FileManager.default.contentsOfDirectory(atPath: caches) : nil) ?? [] where !name.hasSuffix(".lock") {
             let size = Store.treeSize(caches + "/" + name)
             FileTree.removeTree(caches + "/" + name)
             if access(caches + "/" + name, F_OK) != 0 {

@@ -19,7 +19,7 @@ public final class Store: Sendable {
 
     public init(root: String) throws {
         self.root = root
-        try Store.makePrivateDirectory(root)
+        try Store.makePrivateDirectory(root, isRoot: true)
         for dir in ["blobs", "blobs/sha256", "blobs/sha512", "cache", "images", "contexts", "sources", "leases", "tmp"] {
             try Store.makePrivateDirectory("\(root)/\(dir)")
         }
