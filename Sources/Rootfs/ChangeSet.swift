@@ -71,9 +71,11 @@ struct ChangeSet {
 
 /// Extended attributes as a layer keeps them.
 enum LayerXattrs {
-    /// security.* (SELinux labels aside: they belong to the host) and user.*.
+    /// security.* (SELinux labels aside: they belong to the host) and user.*, but user.overlay.*,
+    /// which steers an overlay mounted in a user namespace as trusted.* does one outside: every
+    /// snapshotter gives the same layer, and none hands a consumer's overlay a redirect.
     static func belongsInLayer(_ key: String) -> Bool {
-        (key.hasPrefix("security.") && key != "security.selinux") || key.hasPrefix("user.")
+        (key.hasPrefix("security.") && key != "security.selinux") || (key.hasPrefix("user.") && !key.hasPrefix("user.overlay."))
     }
 
     /// The attributes of the file at `path` (its last element not followed) that `keep` accepts.

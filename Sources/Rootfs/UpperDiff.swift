@@ -109,8 +109,7 @@ public enum UpperDiff {
     }
 
     static func keeps(_ key: String, _ form: Form) -> Bool {
-        // user.overlay.* steers overlayfs in a user namespace as trusted.* does outside one.
-        guard LayerXattrs.belongsInLayer(key), !key.hasPrefix("user.overlay.") else { return false }
+        guard LayerXattrs.belongsInLayer(key) else { return false }
         return form == .kernel || !(key.hasPrefix("user.fuseoverlayfs.") || key.hasPrefix("user.containers."))
     }
 
