@@ -47,7 +47,7 @@ let package = Package(
         .testTarget(name: "BuildTests", dependencies: ["Build", "Store", "OCI", "Layers", "TestSupport"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "OCI", "TestSupport"]),
         .testTarget(name: "ReleaseTests", dependencies: ["Release", "TestSupport"]),
-        .testTarget(name: "ProcessesTests", dependencies: ["Processes"]),
+        .testTarget(name: "ProcessesTests", dependencies: ["Processes", "TestSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: ["OCI", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

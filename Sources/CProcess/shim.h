@@ -8,6 +8,7 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
+#include <sys/xattr.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -56,6 +57,9 @@ static inline void imagectl_fix_mmap_threshold(void) { mallopt(M_MMAP_THRESHOLD,
 static inline int imagectl_enter_user_namespace(const char *uidmap, char *const uidArgv[], const char *gidmap,
                                                 char *const gidArgv[], int out) {
     static char *const noEnvironment[] = {NULL};
+    /* An ignored SIGCHLD (inherited across exec) makes waitpid fail with ECHILD: a failed
+       mapping would read as success. Children are waited for here, so the default it is. */
+    signal(SIGCHLD, SIG_DFL);
     int go[2];
     if (imagectl_pipe_cloexec(go) != 0) return -1;
     pid_t helper = fork();
@@ -76,11 +80,15 @@ static inline int imagectl_enter_user_namespace(const char *uidmap, char *const 
         for (int i = 0; i < 2; i++) {
             pid_t p = fork();
             if (p == 0) {
+                /* The setuid helper gets standard streams only, none of imagectl's descriptors. */
+                syscall(SYS_close_range, 3, ~0U, 0);
                 execve(paths[i], argvs[i], noEnvironment);
                 _exit(127);
             }
             int status;
-            if (p < 0 || waitpid(p, &status, 0) != p || !WIFEXITED(status) || WEXITSTATUS(status) != 0) _exit(1);
+            pid_t r;
+            while ((r = waitpid(p, &status, 0)) < 0 && errno == EINTR) {}
+            if (p < 0 || r != p || !WIFEXITED(status) || WEXITSTATUS(status) != 0) _exit(1);
         }
         _exit(0);
     }
@@ -90,12 +98,13 @@ static inline int imagectl_enter_user_namespace(const char *uidmap, char *const 
     if (made == 0 && write(go[1], "x", 1) != 1) made = -2;
     close(go[1]);
     int status = 0;
-    while (waitpid(helper, &status, 0) < 0 && errno == EINTR) {}
+    pid_t reaped;
+    while ((reaped = waitpid(helper, &status, 0)) < 0 && errno == EINTR) {}
     if (made == -1) {
         errno = saved;
         return -1;
     }
-    if (made != 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) return 1;
+    if (made != 0 || reaped != helper || !WIFEXITED(status) || WEXITSTATUS(status) != 0) return 1;
     if (mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) return 2;
     return 0;
 }

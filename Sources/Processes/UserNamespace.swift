@@ -75,6 +75,21 @@ public enum UserNamespace {
         var newuidmap: String
         var newgidmap: String
 
+        /// The system's own `name`: from the system's directories before PATH's, owned by root,
+        /// writable by no one else, and privileged (setuid, or file capabilities as some
+        /// distributions give it). Another program of that name on PATH could only fail the
+        /// mapping, and would be handed the user's ranges.
+        static func privilegedHelper(_ name: String, path: String = ProcessInfo.processInfo.environment["PATH"] ?? "") -> String? {
+            for dir in ["/usr/bin", "/bin", "/usr/sbin", "/sbin"] + path.split(separator: ":").map(String.init) where dir.hasPrefix("/") {
+                let candidate = dir + "/" + name
+                var st = stat()
+                guard stat(candidate, &st) == 0, st.st_mode & S_IFMT == S_IFREG, st.st_uid == 0, st.st_mode & 0o022 == 0 else { continue }
+                let capabilities = getxattr(candidate, "security.capability", UnsafeMutableRawPointer(bitPattern: 0), 0) > 0
+                if st.st_mode & 0o4000 != 0 || capabilities { return candidate }
+            }
+            return nil
+        }
+
         static func forThisUser() throws -> Plan {
             func sysctl(_ name: String) -> Int? {
                 (try? String(contentsOfFile: "/proc/sys/" + name, encoding: .utf8)).flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
@@ -88,10 +103,7 @@ public enum UserNamespace {
             if sysctl("kernel/apparmor_restrict_unprivileged_userns") == 1 {
                 throw UserNamespaceError("AppArmor restricts user namespaces here (kernel.apparmor_restrict_unprivileged_userns is 1): give imagectl an AppArmor profile that allows userns (as root)")
             }
-            var search = ProcessInfo.processInfo.environment
-            search["PATH"] = (search["PATH"].map { $0 + ":" } ?? "") + "/usr/bin:/bin:/usr/sbin:/sbin"
-            guard let newuidmap = ChildProcess.executable("newuidmap", environment: search),
-                  let newgidmap = ChildProcess.executable("newgidmap", environment: search) else {
+            guard let newuidmap = privilegedHelper("newuidmap"), let newgidmap = privilegedHelper("newgidmap") else {
                 throw UserNamespaceError("newuidmap and newgidmap are missing: install them (apt-get install uidmap, as root)")
             }
             let uid = getuid(), gid = getgid()

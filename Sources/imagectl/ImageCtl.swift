@@ -24,6 +24,9 @@ struct ImageCtl: ParsableCommand {
         // A reader that goes away (a credential helper that exits before reading, `imagectl ls | head`)
         // must surface as an error on that write, not kill the process with SIGPIPE mid-push.
         signal(SIGPIPE, SIG_IGN)
+        // Every child is waited for: an ignored SIGCHLD, inherited across exec, would make each
+        // wait fail and a child's exit status unknown.
+        signal(SIGCHLD, SIG_DFL)
         SHA256.keepCryptoUntilExit()
         imagectl_fix_mmap_threshold()
         var command: ParsableCommand
