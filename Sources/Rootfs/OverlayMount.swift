@@ -35,6 +35,11 @@ public enum OverlayMount {
             try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
             lowerList = [empty]
         }
+        // Options are split at commas and lower directories at colons: a path holding one would
+        // stack a directory nobody chose into the step's root.
+        for path in lowerList + [upper, work] where path.contains(where: { $0 == "," || $0 == ":" || $0 == "\\" }) {
+            throw RootfsError("\(path): overlay mount options cannot carry a path with ',', ':' or '\\'; use a store path without them (IMAGECTL_HOME)")
+        }
         let options = "lowerdir=\(lowerList.joined(separator: ":")),upperdir=\(upper),workdir=\(work)"
         // The kernel reads mount options up to a page.
         guard options.utf8.count < 4000 else {

@@ -120,6 +120,21 @@ import Testing
         }
     }
 
+    /// A comma or colon in a snapshot's path would split the mount options into other lower
+    /// directories: such a path is refused, not mounted.
+    @Test(arguments: [Snapshotter.overlay, .fuseOverlayfs])
+    func pathsThatWouldSplitMountOptionsAreRefused(_ s: Snapshotter) throws {
+        let tmp = try makeTempDir("snap-comma")
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
+        for odd in ["/l,lowerdir=/", "/l:x"] {
+            try FileManager.default.createDirectory(atPath: tmp + odd, withIntermediateDirectories: true)
+            #expect {
+                try StepRoot(lowers: [tmp + odd], dir: tmp + "/step", environment: [Snapshotter.variable: s.rawValue])
+            } throws: { "\($0)".contains("overlay mount options cannot carry a path with") }
+            #expect(!FileManager.default.fileExists(atPath: tmp + "/step"), "nothing is left of the step")
+        }
+    }
+
     // MARK: random stacks and steps
 
     static let names = ["a", "b", "c", "d"]
