@@ -52,6 +52,12 @@ extension Builder {
             let (built, root) = try execute(&step, script: command.script, mounts: mounts, ins: ins, stage: stage, platform: platform)
             defer { root.remove() }
             let (r, _) = try layers.layer(built, key: key)
+            // The step's upper directory becomes the new layer's snapshot: a later step stacks it
+            // rather than unpack the layer just written.
+            if let upper = root.upperAsSnapshot(layer: built, epoch: layers.writer.epoch),
+               let chain = ChainID.of((stage.layers + [r.descriptor]).map(\.digest)).last {
+                store.adoptSnapshot(chain, from: upper)
+            }
             record = r
             outcome = .built
             entriesCount = built.count

@@ -14,7 +14,7 @@ public final class StepRoot {
     private let lowers: [String]
     private var mounted = false
     private var copied: RootCopy?
-    private var stubs: Set<PathBytes> = []
+    var stubs: Set<PathBytes> = []
     private var interruption: Int?
 
     /// `lowers`: layer directories, bottom first.

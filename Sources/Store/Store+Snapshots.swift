@@ -39,6 +39,16 @@ extension Store {
         return lstat(path, &st) == 0 && st.st_mode & S_IFMT == S_IFDIR && st.st_uid == geteuid()
     }
 
+    /// Takes `dir` (a directory on the store's filesystem, in the form `snapshot` fills) as the
+    /// snapshot for `chainID`, unless there is one already.
+    public func adoptSnapshot(_ chainID: Digest, from dir: String) {
+        lease.record(chainID)
+        guard (try? Store.makePrivateDirectory(root + "/snapshots")) != nil else { return }
+        let path = snapshotPath(chainID)
+        guard access(path, F_OK) != 0 else { return }
+        _ = rename(dir, path)
+    }
+
     /// Removes snapshots no live build uses (they are made again from the layers when needed) and,
     /// with `all`, every cache mount. Called by prune with the store lock held.
     func pruneSnapshots(live: Set<Digest>, all: Bool, into r: inout PruneResult) {
