@@ -9,6 +9,20 @@ enum CLI {
         ProcessInfo.processInfo.environment["IMAGECTL_BIN"] ?? packageRoot + "/.build/debug/imagectl"
     }
 
+    /// The binary as another user can run it: a clone under a private home (/root) is not
+    /// theirs to enter, so a copy goes where every user may read it, once per test process (in
+    /// one place, replaced each time, so runs do not pile copies up).
+    static let binaryForUsers: String = {
+        let dir = NSTemporaryDirectory() + "/imagectl-bin-for-users"
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let copy = dir + "/imagectl"
+        _ = try? FileManager.default.removeItem(atPath: copy)
+        guard (try? FileManager.default.copyItem(atPath: binary, toPath: copy)) != nil else { return binary }
+        chmod(dir, 0o755)
+        chmod(copy, 0o755)
+        return copy
+    }()
+
     struct Result {
         var status: Int32
         var stdout: String
@@ -24,7 +38,7 @@ enum CLI {
         let p = Process()
         if let user {
             p.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
-            p.arguments = ["-u", user, "--", "/usr/bin/env"] + environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" } + [binary] + args
+            p.arguments = ["-u", user, "--", "/usr/bin/env"] + environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" } + [binaryForUsers] + args
         } else {
             p.executableURL = URL(fileURLWithPath: binary)
             p.arguments = args
