@@ -12,7 +12,7 @@ extension Builder {
     /// the step is given (command, environment, user, directory, network, platform): a hit runs nothing.
     func run(_ ins: Instruction, in stage: inout Stage, plan: StagePlan, built: [Int: Stage], platform: Platform) throws {
         let command = try RunCommand(ins, shell: stage.shell)
-        let network = try ins.flags["network"] ?? (options.network == "default" ? nil : options.network)
+        let network = ins.flags["network"] ?? (options.network == "default" ? nil : options.network)
         let mode: StepSpec.Network
         switch network ?? "default" {
         case "default", "host": mode = .host
@@ -138,6 +138,9 @@ extension Builder {
         let dir = store.tempPath("run")
         let root: StepRoot
         do { root = try StepRoot(lowers: lowers, dir: dir) } catch let e as RootfsError { throw BuildError("\(e)") }
+        if let notice = Snapshotter.Memo.process.fallbackNotice() {
+            stepOutput(StepOutput(platform: platform, line: ins.line, text: Data(("imagectl: " + notice + "\n").utf8)))
+        }
         if let script {
             guard !script.name.contains("/"), script.name != ".", script.name != ".." else {
                 throw BuildError("<<\(script.name) cannot name a script file: use a plain name such as EOF")

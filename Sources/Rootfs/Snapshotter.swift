@@ -31,8 +31,26 @@ public enum Snapshotter: String, CaseIterable, Sendable {
     public final class Memo: @unchecked Sendable {
         private let lock = NSLock()
         private var unavailable: Set<Snapshotter> = []
+        private var reasons: [String] = []
+        private var fellBackTo: Snapshotter?
+        private var told = false
         public static let process = Memo()
         public init() {}
+
+        /// Once, when steps had to fall back: what could not be had, why, and what they run on.
+        public func fallbackNotice() -> String? {
+            lock.lock()
+            defer { lock.unlock() }
+            guard let s = fellBackTo, !told else { return nil }
+            told = true
+            return "steps run on \(s == .copy ? "a copy of the stage" : s.rawValue), slower but with the same layers: \(reasons.joined(separator: "; ")) (\(Snapshotter.variable) names one)"
+        }
+
+        func chose(_ s: Snapshotter) {
+            lock.lock()
+            if !unavailable.isEmpty, fellBackTo == nil { fellBackTo = s }
+            lock.unlock()
+        }
 
         func skips(_ s: Snapshotter) -> Bool {
             lock.lock()
@@ -40,9 +58,9 @@ public enum Snapshotter: String, CaseIterable, Sendable {
             return unavailable.contains(s)
         }
 
-        func note(_ s: Snapshotter) {
+        func note(_ s: Snapshotter, _ reason: String) {
             lock.lock()
-            unavailable.insert(s)
+            if unavailable.insert(s).inserted { reasons.append(reason) }
             lock.unlock()
         }
     }
@@ -59,9 +77,10 @@ public enum Snapshotter: String, CaseIterable, Sendable {
         for s in allCases where !memo.skips(s) {
             do {
                 try attempt(s)
+                memo.chose(s)
                 return s
-            } catch is SnapshotterUnavailable {
-                memo.note(s)
+            } catch let e as SnapshotterUnavailable {
+                memo.note(s, e.reason)
             }
         }
         // The copy needs nothing it could find missing: it fails with its own error, above.

@@ -408,6 +408,15 @@ struct Model: Equatable {
         let again = Attempts(missing)
         #expect(try Snapshotter.choose([:], memo: memo, attempt: again.run) == expected)
         #expect(again.tried == [expected], "what failed as unavailable is not tried again")
+        // A fallback is told once, with why; taking the first one is not news.
+        let notice = memo.fallbackNotice()
+        if missing.isEmpty {
+            #expect(notice == nil)
+        } else {
+            #expect(notice?.hasPrefix("steps run on \(expected == .copy ? "a copy of the stage" : expected.rawValue), slower") == true, "\(notice ?? "")")
+            #expect(missing.allSatisfy { notice?.contains("\($0.rawValue) is missing") == true }, "\(notice ?? "")")
+            #expect(memo.fallbackNotice() == nil, "once")
+        }
     }
 
     @Test func anotherFailureIsTheStepsError() {
