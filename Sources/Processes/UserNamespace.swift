@@ -9,11 +9,13 @@ import Foundation
 /// belongs to the user and their subordinate IDs, and only the namespace's root can remove it.
 public enum UserNamespace {
     /// Whether this process runs in a user namespace other than the machine's first (whose map is
-    /// every ID to itself): its root is then root over the mapped IDs only.
-    public static var isInside: Bool {
+    /// every ID to itself): its root is then root over the mapped IDs only. Read once, at the first
+    /// question, which comes after `enterUnlessRoot` (the snapshot and runtime code asks it for
+    /// every directory it marks or reads).
+    public static let isInside: Bool = {
         let map = (try? String(contentsOfFile: "/proc/self/uid_map", encoding: .utf8)) ?? ""
         return map.split(whereSeparator: \.isWhitespace) != ["0", "0", "4294967295"]
-    }
+    }()
 
     /// Why this process, not being root, did not enter one: what a RUN step says instead of running.
     /// Set once, before any thread starts.

@@ -12,9 +12,14 @@ extension Store {
 
     /// Best effort: an index that cannot be written is made again next time.
     public func putLayerIndex(_ data: Data, for d: Digest) {
-        try? FileManager.default.createDirectory(atPath: root + "/indexes", withIntermediateDirectories: true,
+        putRecord(data, at: layerIndexPath(d))
+    }
+
+    /// Writes one of the small per-layer files whole, making its directory first; best effort.
+    private func putRecord(_ data: Data, at path: String) {
+        try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true,
                                                  attributes: [.posixPermissions: 0o700])
-        try? AtomicFile.write(data, to: layerIndexPath(d), tempPath: tempPath("index"))
+        try? AtomicFile.write(data, to: path, tempPath: tempPath("record"))
     }
 }
 
@@ -30,8 +35,6 @@ extension Store {
 
     /// Best effort, as the listings.
     public func putDiffID(_ diffID: Digest, ofLayer d: Digest) {
-        try? FileManager.default.createDirectory(atPath: root + "/diffids", withIntermediateDirectories: true,
-                                                 attributes: [.posixPermissions: 0o700])
-        try? AtomicFile.write(Data(diffID.description.utf8), to: diffIDPath(d), tempPath: tempPath("diffid"))
+        putRecord(Data(diffID.description.utf8), at: diffIDPath(d))
     }
 }
